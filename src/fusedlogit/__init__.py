@@ -1,0 +1,11 @@
+"""fusedlogit: fused one-pass kernels for logistic regression.
+
+Importing the package compiles nothing and does not import Numba; the
+compiled kernels are built on first use and cached on disk.
+"""
+
+from .objective import LogisticLoss, check_gradient, predict_proba
+
+__version__ = "0.1.0"
+
+__all__ = ["LogisticLoss", "check_gradient", "predict_proba", "__version__"]

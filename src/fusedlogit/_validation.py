@@ -1,0 +1,108 @@
+"""Argument checks and one-time conversions shared by every public entry point.
+
+Errors are ``ValueError`` naming the offending argument.  Inputs are never
+modified: conversions make new arrays, and arrays already in the right form are
+used as they are (no copy).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+#: Rows checked at a time for NaN/inf, so the check makes no n × d temporary.
+_FINITE_CHECK_ELEMENTS = 1 << 20
+
+
+def check_finite(name, a):
+    """Raise if ``a`` has a NaN or an infinity; reads ``a`` in row blocks."""
+    if a.ndim == 1 or a.size <= _FINITE_CHECK_ELEMENTS:
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        return
+    rows = max(1, _FINITE_CHECK_ELEMENTS // max(1, a.shape[1]))
+    for start in range(0, a.shape[0], rows):
+        if not np.isfinite(a[start : start + rows]).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+
+
+def float_dtype(a):
+    """float32 stays float32, float64 stays float64, anything else becomes float64."""
+    return a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def as_features(X, *, contiguous):
+    """X as a finite 2-D float32/float64 array (C-contiguous if asked)."""
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array, got {X.ndim} dimension(s)")
+    if X.shape[0] == 0:
+        raise ValueError("X has no rows")
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_) or np.iscomplexobj(X):
+        raise ValueError(f"X must hold real numbers, got dtype {X.dtype}")
+    dtype = float_dtype(X)
+    X = np.ascontiguousarray(X, dtype=dtype) if contiguous else X.astype(dtype, copy=False)
+    check_finite("X", X)
+    return X
+
+
+def as_vector(name, a, n, dtype):
+    a = np.asarray(a)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got {a.ndim} dimension(s)")
+    if a.shape[0] != n:
+        raise ValueError(f"{name} has {a.shape[0]} entries but X has {n} rows")
+    if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) or np.iscomplexobj(a):
+        raise ValueError(f"{name} must hold real numbers, got dtype {a.dtype}")
+    a = np.ascontiguousarray(a, dtype=dtype)
+    check_finite(name, a)
+    return a
+
+
+def as_labels(y, n, dtype):
+    """y as a contiguous vector of X's dtype with every value in [0, 1]."""
+    y = as_vector("y", y, n, dtype)
+    if y.min() < 0 or y.max() > 1:
+        raise ValueError("y must lie in [0, 1] (0/1 labels, booleans or soft labels)")
+    return y
+
+
+def as_sample_weight(sample_weight, n, dtype):
+    """Non-negative weights, or an empty array meaning 'all ones'."""
+    if sample_weight is None:
+        return np.empty(0, dtype=dtype)
+    sw = as_vector("sample_weight", sample_weight, n, dtype)
+    if sw.min() < 0:
+        raise ValueError("sample_weight must be non-negative")
+    return sw
+
+
+def as_coef(coef, n_coef, fit_intercept, name="coef"):
+    coef = np.asarray(coef, dtype=np.float64)
+    if coef.ndim != 1 or coef.shape[0] != n_coef:
+        what = "n_features + 1 (intercept last)" if fit_intercept else "n_features"
+        raise ValueError(f"{name} must have shape ({n_coef},) = {what}, got {coef.shape}")
+    return coef
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
+def check_l2(l2):
+    if not isinstance(l2, numbers.Real) or not np.isfinite(l2) or l2 < 0:
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+    return float(l2)
+
+
+def check_n_threads(n_threads, limit=None):
+    """None, or a positive int not above ``limit`` (Numba's thread count)."""
+    if n_threads is None:
+        return None
+    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral) or n_threads < 1:
+        raise ValueError(f"n_threads must be a positive integer or None, got {n_threads!r}")
+    if limit is not None and n_threads > limit:
+        raise ValueError(f"n_threads={n_threads} exceeds the {limit} threads Numba was started with")
+    return int(n_threads)
