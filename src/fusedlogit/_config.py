@@ -34,6 +34,15 @@ import numba
 #: NaN and inf propagate and ``np.isnan`` keeps working.
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 
+#: For the elementary functions in ``_vecmath``: fused multiply-add only, so
+#: LLVM may not reassociate their carefully ordered sums.
+FASTMATH_EXACT = {"contract"}
+
+#: NumPy semantics for division by zero (inf/nan, no exception).  Python's
+#: model puts a zero test and a raise behind every ``/``, which stops LLVM from
+#: vectorising any loop that divides.
+ERROR_MODEL = "numpy"
+
 #: Use Numba's on-disk cache (set ``FUSEDLOGIT_NO_CACHE=1`` to disable).
 CACHE = os.environ.get("FUSEDLOGIT_NO_CACHE", "") in ("", "0")
 
@@ -94,9 +103,14 @@ def max_threads() -> int:
 
 def jit(func):
     """Serial kernel: lazily compiled, cached, with the shared fastmath set."""
-    return numba.njit(cache=CACHE, fastmath=FASTMATH, nogil=True)(func)
+    return numba.njit(cache=CACHE, fastmath=FASTMATH, error_model=ERROR_MODEL, nogil=True)(func)
+
+
+def jit_exact(func):
+    """Serial function whose floating-point order must be kept (``_vecmath``)."""
+    return numba.njit(cache=CACHE, fastmath=FASTMATH_EXACT, error_model=ERROR_MODEL, nogil=True)(func)
 
 
 def pjit(func):
     """Parallel kernel (``prange``): lazily compiled, cached, shared fastmath."""
-    return numba.njit(cache=CACHE, fastmath=FASTMATH, nogil=True, parallel=True)(func)
+    return numba.njit(cache=CACHE, fastmath=FASTMATH, error_model=ERROR_MODEL, nogil=True, parallel=True)(func)

@@ -3,16 +3,21 @@
 Every function here takes already-validated, C-contiguous float32/float64
 arrays and returns the *unscaled* data term of the objective (sums over
 samples, no ``1/S``, no L2); ``objective.LogisticLoss`` applies those once for
-both backends.  ``sample_weight`` of length 0 means "all ones".  Coefficients
+both backends.  ``sample_weight=None`` means "all ones"; Numba compiles a
+separate specialisation for it, so the unweighted loops carry no test per row.  Coefficients
 and every accumulator are float64 whatever the dtype of X.
 
 Parallel layout: rows are split into a fixed number of contiguous chunks that
 depends on ``n`` only, never on the thread count; each chunk accumulates into
 its own row of a ``(n_chunks, k)`` array, and the chunks are summed serially in
 order.  Results are therefore bitwise identical for any number of threads.
-Inside a chunk, rows go through cache-sized blocks: the margins of a block are
-computed, turned into residuals, and the block's ``X^T r`` is accumulated while
-its rows are still in cache, so X is read from memory once.
+
+Inside a chunk, rows go through cache-sized blocks in three sweeps: margins
+z = X_b w + b, then the per-sample transform z → r (vectorised, see
+``_vecmath``), then X_b^T r, while the block is still in L1/L2.  X is read
+from memory once.  The first and last sweeps take four rows at a time: four
+independent dot products, and one read-modify-write of the accumulator per
+four rows instead of per row, which is what limits small d.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from numba import prange
 from scipy.linalg import blas
 
 from ._config import jit, pjit
+from ._vecmath import exp_nonpositive, log1p_unit
 
 #: At most this many chunks (partial sums): enough to balance 16+ threads,
 #: few enough that the partial sums stay O(d).
@@ -42,37 +48,142 @@ def partition(n):
 
 @jit
 def block_rows(d, itemsize):
-    return max(1, min(512, BLOCK_BYTES // max(1, d * itemsize)))
+    return max(4, min(1024, BLOCK_BYTES // max(1, d * itemsize)))
+
+
+# -- per-sample functions of the margin z ---------------------------------------
 
 
 @jit
-def sample_terms(z, y):
-    """Per-sample loss and probability from one ``t = exp(-|z|)``.
-
-    ℓ = softplus(z) − y z = max(z, 0) − y z + log1p(t)   (no cancellation)
-    p = σ(z) = 1/(1+t) for z ≥ 0, t/(1+t) otherwise       (no overflow)
-    """
-    t = np.exp(-abs(z))
-    inv = 1.0 / (1.0 + t)
-    p = inv if z >= 0.0 else t * inv
-    loss = (max(z, 0.0) - y * z) + np.log1p(t)
-    return loss, p
+def tail_factor(z):
+    """t = e^{−|z|} ∈ (0, 1]: every stable per-sample formula starts from it."""
+    return exp_nonpositive(-abs(z))
 
 
 @jit
-def sigmoid(z):
-    """σ(z) without overflow for any z."""
-    t = np.exp(-abs(z))
+def loss_from_tail(z, y, t):
+    """ℓ = softplus(z) − y z = (max(z, 0) − y z) + log1p(t), without cancellation."""
+    return (max(z, 0.0) - y * z) + log1p_unit(t)
+
+
+@jit
+def sigmoid_from_tail(z, t):
+    """σ(z) = 1/(1 + t) for z ≥ 0 and t/(1 + t) otherwise: no overflow."""
     inv = 1.0 / (1.0 + t)
     return inv if z >= 0.0 else t * inv
 
 
 @jit
+def sample_terms(z, y):
+    """(ℓ(z, y), σ(z)) from one t = e^{−|z|}."""
+    t = tail_factor(z)
+    return loss_from_tail(z, y, t), sigmoid_from_tail(z, t)
+
+
+@jit
+def sigmoid(z):
+    """σ(z) without overflow for any z."""
+    return sigmoid_from_tail(z, tail_factor(z))
+
+
+@jit
 def sample_curvature(z):
-    """p(1 − p) = t / (1 + t)² with ``t = exp(-|z|)``: exact in both tails."""
-    t = np.exp(-abs(z))
+    """p(1 − p) = t / (1 + t)² with t = e^{−|z|}: exact in both tails."""
+    t = tail_factor(z)
     inv = 1.0 / (1.0 + t)
     return t * inv * inv
+
+
+# -- sweeps over one block of rows ----------------------------------------------
+
+
+@jit
+def block_margins(X, w, b, start, stop, out):
+    """out[i − start] = x_i·w + b for start ≤ i < stop."""
+    d = X.shape[1]
+    i = start
+    while i + 4 <= stop:
+        z0 = b
+        z1 = b
+        z2 = b
+        z3 = b
+        for j in range(d):
+            wj = w[j]
+            z0 += X[i, j] * wj
+            z1 += X[i + 1, j] * wj
+            z2 += X[i + 2, j] * wj
+            z3 += X[i + 3, j] * wj
+        out[i - start] = z0
+        out[i - start + 1] = z1
+        out[i - start + 2] = z2
+        out[i - start + 3] = z3
+        i += 4
+    while i < stop:
+        z = b
+        for j in range(d):
+            z += X[i, j] * w[j]
+        out[i - start] = z
+        i += 1
+
+
+@jit
+def block_accumulate(X, r, start, stop, acc):
+    """acc[j] += Σ_i r[i − start]·X[i, j] over start ≤ i < stop (acc[d] untouched)."""
+    d = X.shape[1]
+    i = start
+    while i + 4 <= stop:
+        r0 = r[i - start]
+        r1 = r[i - start + 1]
+        r2 = r[i - start + 2]
+        r3 = r[i - start + 3]
+        for j in range(d):
+            acc[j] += (r0 * X[i, j] + r1 * X[i + 1, j]) + (r2 * X[i + 2, j] + r3 * X[i + 3, j])
+        i += 4
+    while i < stop:
+        ri = r[i - start]
+        for j in range(d):
+            acc[j] += ri * X[i, j]
+        i += 1
+
+
+@jit
+def block_residuals(buf, y, sample_weight, start, stop, want_loss):
+    """Turn margins into residuals in place for rows start..stop of a block.
+
+    buf[i − start] = z_i on entry and r_i = s_i (p_i − y_i) on exit; returns
+    (Σ s_i ℓ_i, Σ r_i).  Each loop is straight-line code, so LLVM vectorises
+    it; the ``want_loss`` test sits outside the loops for that reason.
+    """
+    loss_sum = 0.0
+    r_sum = 0.0
+    if want_loss:
+        for i in range(start, stop):
+            s = 1.0 if sample_weight is None else sample_weight[i]
+            z = buf[i - start]
+            t = tail_factor(z)
+            loss_sum += s * loss_from_tail(z, y[i], t)
+            r = s * (sigmoid_from_tail(z, t) - y[i])
+            r_sum += r
+            buf[i - start] = r
+    else:
+        for i in range(start, stop):
+            s = 1.0 if sample_weight is None else sample_weight[i]
+            r = s * (sigmoid(buf[i - start]) - y[i])
+            r_sum += r
+            buf[i - start] = r
+    return loss_sum, r_sum
+
+
+@jit
+def block_curvature_products(zbuf, ubuf, sample_weight, start, stop):
+    """In place: ubuf[k] = s_i p_i (1 − p_i) u_i with z_i from zbuf; returns Σ."""
+    total = 0.0
+    for i in range(start, stop):
+        s = 1.0 if sample_weight is None else sample_weight[i]
+        q = s * sample_curvature(zbuf[i - start]) * ubuf[i - start]
+        total += q
+        ubuf[i - start] = q
+    return total
 
 
 @jit
@@ -85,45 +196,33 @@ def _reduce_chunks(acc):
     return total
 
 
+# -- the kernels ----------------------------------------------------------------
+
+
 @pjit
 def loss_gradient_sums(X, y, sample_weight, w, b, want_loss, want_grad):
     """Σ s_i ℓ_i and [X^T (s ⊙ (p − y)), Σ s_i (p_i − y_i)] in one pass.
 
     Returns ``(loss, grad)`` with ``grad`` of shape (d + 1,), the last entry
     being the intercept's.  ``want_loss``/``want_grad`` skip the log1p or the
-    ``X^T r`` accumulation when the caller does not need them.
+    ``X^T r`` sweep when the caller does not need them.
     """
     n, d = X.shape
     n_chunks, chunk = partition(n)
     block = block_rows(d, X.itemsize)
-    weighted = sample_weight.shape[0] > 0
     acc = np.zeros((n_chunks, d + 2))  # [grad_w..., grad_b, loss]
     for c in prange(n_chunks):
         part = acc[c]
         buf = np.empty(block)
-        for start in range(c * chunk, min(n, (c + 1) * chunk), block):
-            stop = min(start + block, n, (c + 1) * chunk)
-            for i in range(start, stop):  # margins z_i = x_i·w + b
-                z = b
-                for j in range(d):
-                    z += X[i, j] * w[j]
-                buf[i - start] = z
-            for i in range(start, stop):  # residuals r_i = s_i (p_i − y_i)
-                s = sample_weight[i] if weighted else 1.0
-                z = buf[i - start]
-                if want_loss:
-                    loss, p = sample_terms(z, y[i])
-                    part[d + 1] += s * loss
-                else:
-                    p = sigmoid(z)
-                r = s * (p - y[i])
-                part[d] += r
-                buf[i - start] = r
+        end = min(n, (c + 1) * chunk)
+        for start in range(c * chunk, end, block):
+            stop = min(start + block, end)
+            block_margins(X, w, b, start, stop, buf)
+            loss_sum, r_sum = block_residuals(buf, y, sample_weight, start, stop, want_loss)
+            part[d + 1] += loss_sum
+            part[d] += r_sum
             if want_grad:
-                for i in range(start, stop):  # X^T r while the block is in cache
-                    r = buf[i - start]
-                    for j in range(d):
-                        part[j] += r * X[i, j]
+                block_accumulate(X, buf, start, stop, part)
     total = _reduce_chunks(acc)
     return total[d + 1], total[: d + 1]
 
@@ -132,35 +231,24 @@ def loss_gradient_sums(X, y, sample_weight, w, b, want_loss, want_grad):
 def hessp_sums(X, sample_weight, w, b, v, vb):
     """X̃^T (s ⊙ p(1−p) ⊙ X̃ṽ) in one pass, ṽ = [v, vb]; shape (d + 1,).
 
-    Each row's margin z_i = x_i·w + b and direction u_i = x_i·v + vb are
-    computed in the same sweep over the row, then the row is accumulated with
-    weight s_i p_i (1 − p_i) u_i while still in cache.
+    Per block: margins z = X_b w + b and directions u = X_b v + vb, then
+    q = s p(1−p) u, then X_b^T q, all while the block is in cache.
     """
     n, d = X.shape
     n_chunks, chunk = partition(n)
     block = block_rows(d, X.itemsize)
-    weighted = sample_weight.shape[0] > 0
     acc = np.zeros((n_chunks, d + 1))
     for c in prange(n_chunks):
         part = acc[c]
-        buf = np.empty(block)
-        for start in range(c * chunk, min(n, (c + 1) * chunk), block):
-            stop = min(start + block, n, (c + 1) * chunk)
-            for i in range(start, stop):
-                z = b
-                u = vb
-                for j in range(d):
-                    x = X[i, j]
-                    z += x * w[j]
-                    u += x * v[j]
-                s = sample_weight[i] if weighted else 1.0
-                q = s * sample_curvature(z) * u
-                part[d] += q
-                buf[i - start] = q
-            for i in range(start, stop):
-                q = buf[i - start]
-                for j in range(d):
-                    part[j] += q * X[i, j]
+        zbuf = np.empty(block)
+        ubuf = np.empty(block)
+        end = min(n, (c + 1) * chunk)
+        for start in range(c * chunk, end, block):
+            stop = min(start + block, end)
+            block_margins(X, w, b, start, stop, zbuf)
+            block_margins(X, v, vb, start, stop, ubuf)
+            part[d] += block_curvature_products(zbuf, ubuf, sample_weight, start, stop)
+            block_accumulate(X, ubuf, start, stop, part)
     return _reduce_chunks(acc)
 
 
@@ -168,12 +256,11 @@ def hessp_sums(X, sample_weight, w, b, v, vb):
 def curvature_weights(X, sample_weight, w, b, out):
     """out_i = s_i p_i (1 − p_i) for the rows of X (one block of the Hessian)."""
     n, d = X.shape
-    weighted = sample_weight.shape[0] > 0
     for i in prange(n):
         z = b
         for j in range(d):
             z += X[i, j] * w[j]
-        s = sample_weight[i] if weighted else 1.0
+        s = 1.0 if sample_weight is None else sample_weight[i]
         out[i] = s * sample_curvature(z)
 
 
@@ -192,7 +279,7 @@ def hessian_sums(X, sample_weight, w, b):
     for start in range(0, n, rows):
         Xb = X[start : start + rows]
         hb = h[: Xb.shape[0]]
-        sb = sample_weight[start : start + rows] if sample_weight.shape[0] else sample_weight
+        sb = None if sample_weight is None else sample_weight[start : start + rows]
         curvature_weights(Xb, sb, w, b, hb)
         A = Xb * np.sqrt(hb).astype(X.dtype)[:, None]
         # A is C-ordered (B, d), so A.T is Fortran-ordered and syrk computes A^T A.

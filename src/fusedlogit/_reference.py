@@ -1,7 +1,7 @@
 """NumPy reference path: the formulas written out with whole-array operations.
 
 Same contract as ``_kernels``: unscaled sums over samples, no L2, gradient of
-length d + 1 with the intercept last, empty ``sample_weight`` meaning ones.
+length d + 1 with the intercept last, ``sample_weight=None`` meaning ones.
 This is the "two BLAS passes plus n-sized temporaries" computation that the
 fused kernels are tested against; it favours clarity over speed.
 """
@@ -12,7 +12,7 @@ import numpy as np
 
 
 def _weights(sample_weight, n):
-    return sample_weight.astype(np.float64) if sample_weight.shape[0] else np.ones(n)
+    return np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
 
 
 def _margins(X, w, b):

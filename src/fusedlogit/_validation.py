@@ -69,9 +69,9 @@ def as_labels(y, n, dtype):
 
 
 def as_sample_weight(sample_weight, n, dtype):
-    """Non-negative weights, or an empty array meaning 'all ones'."""
+    """Non-negative weights as a contiguous vector; None stays None ('all ones')."""
     if sample_weight is None:
-        return np.empty(0, dtype=dtype)
+        return None
     sw = as_vector("sample_weight", sample_weight, n, dtype)
     if sw.min() < 0:
         raise ValueError("sample_weight must be non-negative")

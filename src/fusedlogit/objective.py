@@ -59,7 +59,7 @@ class LogisticLoss:
     y : array of shape (n_samples,)
         Labels in [0, 1]: 0/1, booleans, or soft labels.
     sample_weight : array of shape (n_samples,), optional
-        Non-negative weights s_i; default all ones.
+        Non-negative weights s_i; default (None) all ones.
     fit_intercept : bool, default True
         If True, ``coef`` has n_features + 1 entries, the intercept last.
     l2 : float, default 0.0
@@ -116,7 +116,7 @@ class LogisticLoss:
         if reduction == "sum":
             self.sum_weights = 1.0
         else:
-            total = float(self.sample_weight.sum(dtype=np.float64)) if self.sample_weight.size else float(n)
+            total = float(n) if self.sample_weight is None else float(self.sample_weight.sum(dtype=np.float64))
             if total <= 0:
                 raise ValueError("sample_weight sums to zero: the mean loss is undefined")
             self.sum_weights = total

@@ -1,0 +1,76 @@
+"""Bad input gets a ValueError naming the argument."""
+
+import numpy as np
+import pytest
+
+from conftest import random_problem
+from fusedlogit import LogisticLoss
+
+
+@pytest.fixture
+def data(rng):
+    return random_problem(rng, n=50, d=3, weights=True)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        (lambda X, y, sw: (np.where(np.arange(X.size).reshape(X.shape) == 7, np.nan, X), y, sw), "X contains NaN"),
+        (lambda X, y, sw: (np.where(np.arange(X.size).reshape(X.shape) == 7, np.inf, X), y, sw), "X contains NaN"),
+        (lambda X, y, sw: (X, np.r_[y[:-1], np.nan], sw), "y contains NaN"),
+        (lambda X, y, sw: (X, y, np.r_[sw[:-1], np.inf]), "sample_weight contains NaN"),
+        (lambda X, y, sw: (X, np.r_[y[:-1], 2.0], sw), "y must lie in"),
+        (lambda X, y, sw: (X, np.r_[y[:-1], -0.5], sw), "y must lie in"),
+        (lambda X, y, sw: (X, y, np.r_[sw[:-1], -1.0]), "sample_weight must be non-negative"),
+        (lambda X, y, sw: (X, y[:-1], sw), "y has 49 entries"),
+        (lambda X, y, sw: (X, y, sw[:-1]), "sample_weight has 49 entries"),
+        (lambda X, y, sw: (X[0], y, sw), "X must be a 2-D"),
+        (lambda X, y, sw: (X[None], y, sw), "X must be a 2-D"),
+        (lambda X, y, sw: (X, y[:, None], sw), "y must be a 1-D"),
+        (lambda X, y, sw: (X[:0], y[:0], None), "X has no rows"),
+        (lambda X, y, sw: (X.astype(complex), y, sw), "X must hold real"),
+        (lambda X, y, sw: (X, y, np.zeros_like(sw)), "sample_weight sums to zero"),
+    ],
+)
+def test_bad_data(data, backend, change, match):
+    X, y, sw = change(*data)
+    with pytest.raises(ValueError, match=match):
+        LogisticLoss(X, y, sample_weight=sw, backend=backend)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"backend": "cuda"}, "backend"),
+        ({"reduction": "median"}, "reduction"),
+        ({"l2": -1.0}, "l2"),
+        ({"l2": np.nan}, "l2"),
+        ({"n_threads": 0}, "n_threads"),
+        ({"n_threads": 1.5}, "n_threads"),
+        ({"n_threads": 10**6}, "n_threads"),
+    ],
+)
+def test_bad_options(data, kwargs, match):
+    X, y, sw = data
+    with pytest.raises(ValueError, match=match):
+        LogisticLoss(X, y, sample_weight=sw, **kwargs)
+
+
+@pytest.mark.parametrize("fit_intercept,good", [(True, 4), (False, 3)])
+def test_coef_of_wrong_length(data, fit_intercept, good):
+    X, y, sw = data
+    obj = LogisticLoss(X, y, sample_weight=sw, fit_intercept=fit_intercept)
+    obj.loss(np.zeros(good))
+    for bad in (np.zeros(good - 1), np.zeros(good + 1), np.zeros((good, 1))):
+        for call in (obj.loss, obj.gradient, obj.loss_gradient, obj.hessian):
+            with pytest.raises(ValueError, match="coef must have shape"):
+                call(bad)
+        with pytest.raises(ValueError, match="v must have shape"):
+            obj.hessp(np.zeros(good), bad)
+
+
+def test_sum_reduction_allows_zero_weights(data):
+    X, y, sw = data
+    obj = LogisticLoss(X, y, sample_weight=np.zeros_like(sw), reduction="sum")
+    assert obj.loss(np.ones(4)) == 0.0
