@@ -95,94 +95,127 @@ def sample_curvature(z):
 
 
 # -- sweeps over one block of rows ----------------------------------------------
+# Each takes the block as its own views (rows 0..m−1), so every index is a
+# non-negative loop counter and LLVM emits plain vector loads, not gathers.
 
 
 @jit
-def block_margins(X, w, b, start, stop, out):
-    """out[i − start] = x_i·w + b for start ≤ i < stop."""
-    d = X.shape[1]
-    i = start
-    while i + 4 <= stop:
+def block_margins(Xb, w, b, out):
+    """out[i] = x_i·w + b for the rows of the block."""
+    m, d = Xb.shape
+    i = 0
+    while i + 4 <= m:
         z0 = b
         z1 = b
         z2 = b
         z3 = b
         for j in range(d):
             wj = w[j]
-            z0 += X[i, j] * wj
-            z1 += X[i + 1, j] * wj
-            z2 += X[i + 2, j] * wj
-            z3 += X[i + 3, j] * wj
-        out[i - start] = z0
-        out[i - start + 1] = z1
-        out[i - start + 2] = z2
-        out[i - start + 3] = z3
+            z0 += Xb[i, j] * wj
+            z1 += Xb[i + 1, j] * wj
+            z2 += Xb[i + 2, j] * wj
+            z3 += Xb[i + 3, j] * wj
+        out[i] = z0
+        out[i + 1] = z1
+        out[i + 2] = z2
+        out[i + 3] = z3
         i += 4
-    while i < stop:
+    for i in range(i, m):
         z = b
         for j in range(d):
-            z += X[i, j] * w[j]
-        out[i - start] = z
-        i += 1
+            z += Xb[i, j] * w[j]
+        out[i] = z
 
 
 @jit
-def block_accumulate(X, r, start, stop, acc):
-    """acc[j] += Σ_i r[i − start]·X[i, j] over start ≤ i < stop (acc[d] untouched)."""
-    d = X.shape[1]
-    i = start
-    while i + 4 <= stop:
-        r0 = r[i - start]
-        r1 = r[i - start + 1]
-        r2 = r[i - start + 2]
-        r3 = r[i - start + 3]
+def block_margin_pairs(Xb, w, b, v, vb, zout, uout):
+    """zout[i] = x_i·w + b and uout[i] = x_i·v + vb in one sweep over the rows."""
+    m, d = Xb.shape
+    i = 0
+    while i + 2 <= m:
+        z0 = b
+        z1 = b
+        u0 = vb
+        u1 = vb
         for j in range(d):
-            acc[j] += (r0 * X[i, j] + r1 * X[i + 1, j]) + (r2 * X[i + 2, j] + r3 * X[i + 3, j])
+            x0 = Xb[i, j]
+            x1 = Xb[i + 1, j]
+            z0 += x0 * w[j]
+            z1 += x1 * w[j]
+            u0 += x0 * v[j]
+            u1 += x1 * v[j]
+        zout[i] = z0
+        zout[i + 1] = z1
+        uout[i] = u0
+        uout[i + 1] = u1
+        i += 2
+    for i in range(i, m):
+        z = b
+        u = vb
+        for j in range(d):
+            z += Xb[i, j] * w[j]
+            u += Xb[i, j] * v[j]
+        zout[i] = z
+        uout[i] = u
+
+
+@jit
+def block_accumulate(Xb, r, acc):
+    """acc[j] += Σ_i r[i]·X_b[i, j] (acc may be longer than d; the rest is untouched)."""
+    m, d = Xb.shape
+    i = 0
+    while i + 4 <= m:
+        r0 = r[i]
+        r1 = r[i + 1]
+        r2 = r[i + 2]
+        r3 = r[i + 3]
+        for j in range(d):
+            acc[j] += (r0 * Xb[i, j] + r1 * Xb[i + 1, j]) + (r2 * Xb[i + 2, j] + r3 * Xb[i + 3, j])
         i += 4
-    while i < stop:
-        ri = r[i - start]
+    for i in range(i, m):
+        ri = r[i]
         for j in range(d):
-            acc[j] += ri * X[i, j]
-        i += 1
+            acc[j] += ri * Xb[i, j]
 
 
 @jit
-def block_residuals(buf, y, sample_weight, start, stop, want_loss):
-    """Turn margins into residuals in place for rows start..stop of a block.
+def block_residuals(buf, yb, sb, want_loss):
+    """Turn margins into residuals in place: buf[i] = z_i → r_i = s_i (p_i − y_i).
 
-    buf[i − start] = z_i on entry and r_i = s_i (p_i − y_i) on exit; returns
-    (Σ s_i ℓ_i, Σ r_i).  Each loop is straight-line code, so LLVM vectorises
-    it; the ``want_loss`` test sits outside the loops for that reason.
+    Returns (Σ s_i ℓ_i, Σ r_i) over the block (the loss sum is 0 unless
+    ``want_loss``).  ``sb=None`` means unit weights.  Each loop is
+    straight-line code that LLVM vectorises; the ``want_loss`` test sits
+    outside the loops for that reason.
     """
     loss_sum = 0.0
     r_sum = 0.0
     if want_loss:
-        for i in range(start, stop):
-            s = 1.0 if sample_weight is None else sample_weight[i]
-            z = buf[i - start]
+        for i in range(yb.shape[0]):
+            s = 1.0 if sb is None else sb[i]
+            z = buf[i]
             t = tail_factor(z)
-            loss_sum += s * loss_from_tail(z, y[i], t)
-            r = s * (sigmoid_from_tail(z, t) - y[i])
+            loss_sum += s * loss_from_tail(z, yb[i], t)
+            r = s * (sigmoid_from_tail(z, t) - yb[i])
             r_sum += r
-            buf[i - start] = r
+            buf[i] = r
     else:
-        for i in range(start, stop):
-            s = 1.0 if sample_weight is None else sample_weight[i]
-            r = s * (sigmoid(buf[i - start]) - y[i])
+        for i in range(yb.shape[0]):
+            s = 1.0 if sb is None else sb[i]
+            r = s * (sigmoid(buf[i]) - yb[i])
             r_sum += r
-            buf[i - start] = r
+            buf[i] = r
     return loss_sum, r_sum
 
 
 @jit
-def block_curvature_products(zbuf, ubuf, sample_weight, start, stop):
-    """In place: ubuf[k] = s_i p_i (1 − p_i) u_i with z_i from zbuf; returns Σ."""
+def block_curvature_products(zbuf, ubuf, sb, m):
+    """In place: ubuf[i] = s_i p_i (1 − p_i) u_i with z_i = zbuf[i]; returns Σ."""
     total = 0.0
-    for i in range(start, stop):
-        s = 1.0 if sample_weight is None else sample_weight[i]
-        q = s * sample_curvature(zbuf[i - start]) * ubuf[i - start]
+    for i in range(m):
+        s = 1.0 if sb is None else sb[i]
+        q = s * sample_curvature(zbuf[i]) * ubuf[i]
         total += q
-        ubuf[i - start] = q
+        ubuf[i] = q
     return total
 
 
@@ -217,12 +250,14 @@ def loss_gradient_sums(X, y, sample_weight, w, b, want_loss, want_grad):
         end = min(n, (c + 1) * chunk)
         for start in range(c * chunk, end, block):
             stop = min(start + block, end)
-            block_margins(X, w, b, start, stop, buf)
-            loss_sum, r_sum = block_residuals(buf, y, sample_weight, start, stop, want_loss)
+            Xb = X[start:stop]
+            sb = None if sample_weight is None else sample_weight[start:stop]
+            block_margins(Xb, w, b, buf)
+            loss_sum, r_sum = block_residuals(buf, y[start:stop], sb, want_loss)
             part[d + 1] += loss_sum
             part[d] += r_sum
             if want_grad:
-                block_accumulate(X, buf, start, stop, part)
+                block_accumulate(Xb, buf, part)
     total = _reduce_chunks(acc)
     return total[d + 1], total[: d + 1]
 
@@ -245,10 +280,11 @@ def hessp_sums(X, sample_weight, w, b, v, vb):
         end = min(n, (c + 1) * chunk)
         for start in range(c * chunk, end, block):
             stop = min(start + block, end)
-            block_margins(X, w, b, start, stop, zbuf)
-            block_margins(X, v, vb, start, stop, ubuf)
-            part[d] += block_curvature_products(zbuf, ubuf, sample_weight, start, stop)
-            block_accumulate(X, ubuf, start, stop, part)
+            Xb = X[start:stop]
+            sb = None if sample_weight is None else sample_weight[start:stop]
+            block_margin_pairs(Xb, w, b, v, vb, zbuf, ubuf)
+            part[d] += block_curvature_products(zbuf, ubuf, sb, stop - start)
+            block_accumulate(Xb, ubuf, part)
     return _reduce_chunks(acc)
 
 
