@@ -303,13 +303,13 @@ def curvature_weights(X, sample_weight, w, b, out):
 def hessian_sums(X, sample_weight, w, b):
     """X̃^T diag(s ⊙ p(1−p)) X̃, shape (d + 1, d + 1), by BLAS syrk on row blocks.
 
-    Each block of rows is scaled by sqrt(h) and handed to syrk (upper
-    triangle only); the block is the only temporary, never an n × d array.
-    float32 blocks use ssyrk and are added to a float64 total.
+    Each block of rows is scaled by sqrt(h) into a float64 temporary (so
+    float32 data is accumulated in float64 too) and handed to dsyrk, which
+    fills the upper triangle only; the block is the only temporary, never an
+    n × d array.
     """
     n, d = X.shape
-    syrk = blas.ssyrk if X.dtype == np.float32 else blas.dsyrk
-    rows = max(256, (4 << 20) // max(1, d * X.itemsize))  # ~4 MB of X per block
+    rows = max(256, (4 << 20) // max(1, d * 8))  # ~4 MB float64 temporary per block
     H = np.zeros((d + 1, d + 1))
     h = np.empty(min(rows, n))
     for start in range(0, n, rows):
@@ -317,9 +317,9 @@ def hessian_sums(X, sample_weight, w, b):
         hb = h[: Xb.shape[0]]
         sb = None if sample_weight is None else sample_weight[start : start + rows]
         curvature_weights(Xb, sb, w, b, hb)
-        A = Xb * np.sqrt(hb).astype(X.dtype)[:, None]
+        A = Xb * np.sqrt(hb)[:, None]
         # A is C-ordered (B, d), so A.T is Fortran-ordered and syrk computes A^T A.
-        H[:d, :d] += np.triu(syrk(1.0, A.T, trans=0, lower=0))
+        H[:d, :d] += blas.dsyrk(1.0, A.T, trans=0, lower=0)
         H[:d, d] += hb @ Xb
         H[d, d] += hb.sum()
     upper = np.triu(H)
