@@ -36,13 +36,23 @@ BACKENDS = ("numba", "numpy")
 REDUCTIONS = ("mean", "sum")
 
 
+_controller = None
+
+
 def _blas_limits(n_threads):
-    """Context limiting BLAS/OpenMP pools to ``n_threads`` (no-op for None)."""
+    """Context limiting BLAS/OpenMP pools to ``n_threads`` (no-op for None).
+
+    One ``ThreadpoolController`` is made on first use and reused: building one
+    scans every loaded shared library (milliseconds), limiting with it does not.
+    """
+    global _controller
     if n_threads is None:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
 
-    return threadpool_limits(limits=n_threads)
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=n_threads)
 
 
 class LogisticLoss:
@@ -124,8 +134,14 @@ class LogisticLoss:
 
     # -- the one place where backends are called --------------------------------
     def _run(self, name, *args):
+        """Call backend function ``name`` under this object's thread settings.
+
+        BLAS is limited only where BLAS runs: every NumPy-backend call and the
+        blocked ``hessian``; the fused kernels use Numba's threads alone.
+        """
         fn = getattr(self._impl, name)
-        with _blas_limits(self.n_threads):
+        uses_blas = self.backend == "numpy" or name == "hessian_sums"
+        with _blas_limits(self.n_threads) if uses_blas else contextlib.nullcontext():
             if self.backend == "numpy":
                 return fn(*args)
             import numba
@@ -135,8 +151,7 @@ class LogisticLoss:
             previous = numba.get_num_threads()
             numba.set_num_threads(self.n_threads or numba.config.NUMBA_NUM_THREADS)
             try:
-                lock = _launch_lock if needs_launch_lock() else contextlib.nullcontext()
-                with lock:
+                with _launch_lock if needs_launch_lock() else contextlib.nullcontext():
                     return fn(*args)
             finally:
                 numba.set_num_threads(previous)
