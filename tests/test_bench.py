@@ -38,7 +38,7 @@ def tiny_run(tmp_path_factory):
             "--output", str(out / "r.json")]
     if _has_matplotlib():
         argv += ["--plot", str(out / "r.png")]
-    results = bench.main(argv)
+    results = bench.run(argv)
     return results, out, threads
 
 
@@ -109,6 +109,8 @@ def test_tables_and_readme_markdown(tiny_run):
     assert len(kernel_lines) == len(threads)  # one line per (n, d, dtype, threads)
     header = next(line for line in md.splitlines() if line.startswith("| n | d |"))
     assert all(line.count("|") == header.count("|") for line in kernel_lines)
+    fit_header = next(line for line in md.splitlines() if line.startswith("| problem |"))
+    assert fit_header.replace("\\|", "").count("|") == 11  # 10 columns; "max|grad J|" escaped
 
 
 def test_plot_written(tiny_run):
@@ -154,9 +156,9 @@ def test_grids_and_sizes():
 
 def test_bad_arguments_exit():
     with pytest.raises(SystemExit):
-        bench.main(["--sections", "kernels,nonsense"])
+        bench.run(["--sections", "kernels,nonsense"])
     with pytest.raises(SystemExit):
-        bench.main(["--methods", "fused:nonsense", "--sections", "kernels"])
+        bench.run(["--methods", "fused:nonsense", "--sections", "kernels"])
 
 
 def test_cold_start_through_the_module_entry_point(tmp_path):

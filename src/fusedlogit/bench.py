@@ -63,7 +63,7 @@ import numpy as np
 from numba import prange
 
 from . import __version__
-from ._config import pjit
+from ._config import max_threads, pjit
 from ._kernels import partition
 from .datasets import make_problem
 from .objective import LogisticLoss
@@ -309,6 +309,10 @@ def _load_fit():
 
 def _fit_fusedlogit(fit, solver):
     def run(X, y, tol, max_iter, n_threads):
+        # n_threads=None is fit's default, all cores: what a user runs.  The
+        # peers are pinned to the same count by ``pinned_threads``.
+        if n_threads == max_threads():
+            n_threads = None
         res = fit(X, y, solver=solver, tol=tol, max_iter=max_iter, n_threads=n_threads)
         coef = np.append(np.asarray(res.coef, dtype=np.float64), float(res.intercept))
         return coef, int(res.n_iter), bool(res.converged)
@@ -318,11 +322,17 @@ def _fit_fusedlogit(fit, solver):
 
 def _fit_sklearn(solver):
     def run(X, y, tol, max_iter, n_threads):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
-        model = LogisticRegression(C=np.inf, solver=solver, tol=tol, max_iter=max_iter).fit(X, y)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = LogisticRegression(C=np.inf, solver=solver, tol=tol, max_iter=max_iter).fit(X, y)
         n_iter = int(np.max(model.n_iter_))
-        return np.append(model.coef_.ravel(), model.intercept_[0]), n_iter, n_iter < max_iter
+        failed = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        return np.append(model.coef_.ravel(), model.intercept_[0]), n_iter, n_iter < max_iter and not failed
 
     return run
 
@@ -555,7 +565,7 @@ def kernel_table(rows, markdown=False, compact=False):
 
 
 def fit_table(rows, markdown=False):
-    header = ["problem", "n", "d", "method", "solver", "seconds", "iter", "converged", "max|grad J|", "J"]
+    header = ["problem", "n", "d", "method", "solver", "seconds", "iter", "says converged", "max|grad J|", "J"]
     lines = []
     for r in rows:
         if r["error"]:
@@ -578,6 +588,8 @@ def cold_table(rows, markdown=False):
 
 def _format(header, lines, markdown):
     if markdown:
+        esc = lambda cells: [c.replace("|", "\\|") for c in cells]  # noqa: E731  ("max|grad J|")
+        header, lines = esc(header), [esc(line) for line in lines]
         out = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
         out += ["| " + " | ".join(line) + " |" for line in lines]
         return "\n".join(out)
@@ -686,14 +698,19 @@ def build_parser():
 
 
 def main(argv=None):
+    """Entry point of ``python -m fusedlogit.bench`` and of the ``fusedlogit-bench`` script."""
+    run(argv)
+    return 0
+
+
+def run(argv=None):
+    """Parse ``argv``, run the chosen sections, print the tables; returns the results dict."""
     args = build_parser().parse_args(argv)
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
         raise SystemExit(f"--sections: unknown {sorted(unknown)}; choose from {SECTIONS}")
-    import numba
-
     quick = args.quick
-    all_threads = numba.config.NUMBA_NUM_THREADS
+    all_threads = max_threads()
     config = {
         "quick": quick,
         "sections": args.sections,
@@ -765,4 +782,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
