@@ -11,8 +11,6 @@ NumPy reference, scikit-learn and the plain read of X side by side.
 import functools
 import os
 
-import numpy as np
-import pytest
 
 from fusedlogit import bench
 
@@ -44,18 +42,7 @@ def fit_problem(n, d, kind):
     return X, y, X_warm, y_warm
 
 
-@pytest.fixture
-def all_threads():
-    import numba
-
-    return numba.config.NUMBA_NUM_THREADS
-
-
 def max_threads():
     import numba
 
     return numba.config.NUMBA_NUM_THREADS
-
-
-def dtype_name(dtype):
-    return np.dtype(dtype).name
