@@ -289,38 +289,43 @@ def hessp_sums(X, sample_weight, w, b, v, vb):
 
 
 @pjit
-def curvature_weights(X, sample_weight, w, b, out):
-    """out_i = s_i p_i (1 − p_i) for the rows of X (one block of the Hessian)."""
-    n, d = X.shape
-    for i in prange(n):
+def weighted_rows(Xb, sb, w, b, out):
+    """out[i] = sqrt(h_i)·[x_i, 1] with h_i = s_i p_i (1 − p_i); out is (m, d + 1) float64.
+
+    Then out^T out = X̃_b^T diag(h) X̃_b, the block's share of the Hessian,
+    intercept row and column included.
+    """
+    m, d = Xb.shape
+    for i in prange(m):
         z = b
         for j in range(d):
-            z += X[i, j] * w[j]
-        s = 1.0 if sample_weight is None else sample_weight[i]
-        out[i] = s * sample_curvature(z)
+            z += Xb[i, j] * w[j]
+        s = 1.0 if sb is None else sb[i]
+        root = np.sqrt(s * sample_curvature(z))
+        for j in range(d):
+            out[i, j] = root * Xb[i, j]
+        out[i, d] = root
 
 
 def hessian_sums(X, sample_weight, w, b):
     """X̃^T diag(s ⊙ p(1−p)) X̃, shape (d + 1, d + 1), by BLAS syrk on row blocks.
 
-    Each block of rows is scaled by sqrt(h) into a float64 temporary (so
-    float32 data is accumulated in float64 too) and handed to dsyrk, which
-    fills the upper triangle only; the block is the only temporary, never an
+    Each block of rows is written once, scaled by sqrt(h) and with the
+    intercept column appended, into a reused float64 buffer (so float32 data
+    is accumulated in float64 too), and dsyrk adds its Gram matrix to the
+    upper triangle of the total.  The buffer is the only temporary, never an
     n × d array.
     """
     n, d = X.shape
-    rows = max(256, (4 << 20) // max(1, d * 8))  # ~4 MB float64 temporary per block
-    H = np.zeros((d + 1, d + 1))
-    h = np.empty(min(rows, n))
+    rows = min(n, max(256, (4 << 20) // ((d + 1) * 8)))  # ~4 MB buffer
+    buffer = np.empty((rows, d + 1))
+    H = np.zeros((d + 1, d + 1), order="F")
     for start in range(0, n, rows):
         Xb = X[start : start + rows]
-        hb = h[: Xb.shape[0]]
+        A = buffer[: Xb.shape[0]]
         sb = None if sample_weight is None else sample_weight[start : start + rows]
-        curvature_weights(Xb, sb, w, b, hb)
-        A = Xb * np.sqrt(hb)[:, None]
-        # A is C-ordered (B, d), so A.T is Fortran-ordered and syrk computes A^T A.
-        H[:d, :d] += blas.dsyrk(1.0, A.T, trans=0, lower=0)
-        H[:d, d] += hb @ Xb
-        H[d, d] += hb.sum()
+        weighted_rows(Xb, sb, w, b, A)
+        # A is C-ordered (m, d + 1), so A.T is Fortran-ordered and syrk adds A^T A in place.
+        H = blas.dsyrk(1.0, A.T, beta=1.0, c=H, trans=0, lower=0, overwrite_c=1)
     upper = np.triu(H)
     return upper + np.triu(upper, 1).T
