@@ -119,8 +119,8 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Columns [P(classes_[0]), P(classes_[1])], shape (n_samples, 2)."""
-        p = expit(self.decision_function(X))
-        return np.column_stack([1.0 - p, p])
+        z = self.decision_function(X)
+        return np.column_stack([expit(-z), expit(z)])  # 1 − σ(z) = σ(−z), exact in the tail
 
     def predict_log_proba(self, X):
         """log of ``predict_proba``, shape (n_samples, 2)."""

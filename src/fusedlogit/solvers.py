@@ -33,6 +33,9 @@ DEFAULT_MAX_ITER = {"newton": 100, "newton-cg": 200, "lbfgs": 1000, "gd": 100_00
 #: many coefficients, L-BFGS above it.
 AUTO_NEWTON_MAX_COEF = 1000
 
+#: L-BFGS-B restarts allowed after it stops on J's rounding short of tol.
+LBFGS_RESTARTS = 5
+
 #: Armijo sufficient-decrease constant c₁ in J(x + t p) ≤ J(x) + c₁ t ∇J·p.
 ARMIJO_C1 = 1e-4
 #: Backtracking halves the step at most this many times.
@@ -99,6 +102,8 @@ class SolverOutput:
     coef: np.ndarray
     n_iter: int
     history: list
+    loss: float  # J(coef)
+    grad: np.ndarray  # ∇J(coef)
 
 
 # -- shared pieces ---------------------------------------------------------------
@@ -183,7 +188,7 @@ def newton(objective, coef0, options):
         t, coef, loss, grad = found
         k += 1
         progress(k, coef, loss, grad, t * float(np.max(np.abs(direction))))
-    return SolverOutput(coef, k, progress.history)
+    return SolverOutput(coef, k, progress.history, loss, grad)
 
 
 def _newton_direction(H, grad):
@@ -225,7 +230,7 @@ def newton_cg(objective, coef0, options):
         t, coef, loss, grad = found
         k += 1
         progress(k, coef, loss, grad, t * float(np.max(np.abs(direction))))
-    return SolverOutput(coef, k, progress.history)
+    return SolverOutput(coef, k, progress.history, loss, grad)
 
 
 def _cg_direction(objective, coef, grad, max_inner=None):
@@ -256,7 +261,10 @@ def lbfgs(objective, coef0, options):
 
     Each function evaluation is one fused ``loss_gradient`` pass.  scipy's
     ``gtol`` is exactly max|∇J| ≤ tol; ``ftol=0`` so that it never stops on a
-    small relative decrease of J before the gradient test holds.
+    small relative decrease of J before the gradient test holds.  When it
+    still stops short of tol because J stops decreasing in floating point, it
+    is restarted from there (up to ``LBFGS_RESTARTS`` times, while max|∇J|
+    keeps falling).  ``n_iter`` counts the iterations of all runs.
     """
     state = {}
 
@@ -280,25 +288,40 @@ def lbfgs(objective, coef0, options):
         previous[0] = x.copy()
         progress(len(progress.history), x, loss, grad, step)
 
-    if _converged(grad0, options.tol):
-        return SolverOutput(coef, 0, progress.history)
-    res = scipy.optimize.minimize(
-        fun,
-        coef,
-        method="L-BFGS-B",
-        jac=True,
-        callback=callback,
-        options={
-            "maxiter": options.max_iter,
-            "maxfun": 10 * options.max_iter + 20,
-            "gtol": options.tol,
-            "ftol": 0.0,
-            "maxcor": 20,
-            "maxls": 50,
-        },
-    )
-    coef = res.x if np.all(np.isfinite(res.x)) else previous[0]
-    return SolverOutput(np.array(coef, dtype=np.float64), int(res.nit), progress.history)
+    loss, grad, n_iter = loss0, grad0, 0
+    # L-BFGS-B also stops when J no longer decreases in floating point, which
+    # on unscaled data can happen while max|∇J| is still above tol; a restart
+    # (fresh curvature memory) often gets further, so allow a few.
+    for _ in range(LBFGS_RESTARTS + 1):
+        if _converged(grad, options.tol) or n_iter >= options.max_iter:
+            break
+        grad_max = float(np.max(np.abs(grad)))
+        res = scipy.optimize.minimize(
+            fun,
+            coef,
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={
+                "maxiter": options.max_iter - n_iter,
+                "maxfun": 10 * (options.max_iter - n_iter) + 20,
+                "gtol": options.tol,
+                "ftol": 0.0,
+                "maxcor": 20,
+                "maxls": 50,
+            },
+        )
+        n_iter += int(res.nit)
+        if not np.all(np.isfinite(res.x)):
+            break
+        coef = np.array(res.x, dtype=np.float64)
+        if np.array_equal(state["x"], coef):
+            loss, grad = state["loss"], state["grad"]
+        else:
+            loss, grad = objective.loss_gradient(coef)
+        if not np.max(np.abs(grad)) < grad_max:  # the restart made no progress
+            break
+    return SolverOutput(coef, n_iter, progress.history, loss, grad)
 
 
 def gradient_descent(objective, coef0, options):
@@ -331,7 +354,7 @@ def gradient_descent(objective, coef0, options):
             step = alpha
         k += 1
         progress(k, coef, loss, grad, step * float(np.max(np.abs(grad))))
-    return SolverOutput(coef, k, progress.history)
+    return SolverOutput(coef, k, progress.history, loss, grad)
 
 
 SOLVER_FUNCTIONS = {"newton": newton, "newton-cg": newton_cg, "lbfgs": lbfgs, "gd": gradient_descent}
@@ -428,8 +451,7 @@ def fit(
     )
     out = SOLVER_FUNCTIONS[name](objective, _initial_coef(objective), options)
 
-    coef = out.coef
-    loss, grad = objective.loss_gradient(coef)
+    coef, loss, grad = out.coef, out.loss, out.grad
     grad_max = float(np.max(np.abs(grad)))
     converged = grad_max <= options.tol
     if not converged:
