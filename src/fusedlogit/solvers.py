@@ -37,6 +37,10 @@ AUTO_NEWTON_MAX_COEF = 1000
 #: at least this factor (the Hessian then barely changes between iterates).
 NEWTON_REUSE_RATIO = 0.25
 
+#: Newton-CG stops its inner CG after this many Hessian-vector products; the
+#: partial solution is still a descent direction.
+NEWTON_CG_MAX_INNER = 200
+
 #: L-BFGS-B restarts allowed after it stops on J's rounding short of tol.
 LBFGS_RESTARTS = 5
 
@@ -77,7 +81,8 @@ class FitResult:
         the summed negative log-likelihood Σ s_i ℓ_i (the usual MLE covariance,
         as statsmodels and Stata report it).  Only defined for l2 = 0: NaN when
         l2 > 0 (a penalised fit has no such sampling interpretation), when the
-        Hessian is singular, or when separation was detected.
+        Hessian is singular, or when separation was detected.  Evaluated at
+        the returned coef (also when ``converged`` is False).
     """
 
     coef: np.ndarray
@@ -261,14 +266,15 @@ def newton_cg(objective, coef0, options):
     return SolverOutput(coef, k, progress.history, loss, grad)
 
 
-def _cg_direction(objective, coef, grad, max_inner=None):
+def _cg_direction(objective, coef, grad):
+    """Approximate solution of H p = −g by CG (Nocedal & Wright, Algorithm 7.1 inner loop)."""
     g_norm = float(np.linalg.norm(grad))
     eta = min(0.5, np.sqrt(g_norm))
     p = np.zeros_like(grad)
     r = grad.copy()  # residual of H p + g
     d = -r
     rr = float(r @ r)
-    for j in range(max_inner or 10 * len(grad)):
+    for j in range(min(NEWTON_CG_MAX_INNER, 10 * len(grad))):
         Hd = objective.hessp(coef, d)
         curvature = float(d @ Hd)
         if curvature <= 0:
@@ -564,7 +570,10 @@ def _mle_covariance(objective, coef, grad, converged):
 
 
 def _margin_step(objective, step):
-    """max_i |x̃_i · step| over rows with positive weight."""
+    """max_i |x̃_i · step| over rows with positive weight.
+
+    Uses only ``X @ v``, which dense, sparse and dask arrays all provide.
+    """
     w, b = (step[:-1], step[-1]) if objective.fit_intercept else (step, 0.0)
     u = np.abs(objective.X @ w.astype(objective.X.dtype) + b)
     if objective.sample_weight.size:
