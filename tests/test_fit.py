@@ -109,8 +109,11 @@ def test_every_solver_reaches_the_same_optimum(l2):
 
 def test_newton_converges_on_ill_conditioned_data():
     X, y, _, _ = make_problem(20000, 20, kind="ill", seed=0)
-    newton = fit(X, y, solver="newton")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither a convergence nor a (false) separation warning
+        newton = fit(X, y, solver="newton")
     assert newton.converged and newton.grad_max <= 1e-8 and newton.n_iter < 20
+    assert np.all(np.isfinite(newton.stderr))
     cg = fit(X, y, solver="newton-cg")
     assert cg.converged
     # compare in standardised units: columns have scales from 1e-3 to 1e3

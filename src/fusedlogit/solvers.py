@@ -451,11 +451,22 @@ def fit(
     ConvergenceWarning
         max|∇J| ≤ tol not reached; the last finite iterate is returned.
     SeparationWarning
-        With l2 = 0, the data are (quasi-)separable: a Newton step from the
-        returned point would still move some margins x̃_i·p by more than 0.5
-        although ∇J is already ≤ tol, i.e. J keeps falling towards an infimum
-        at infinity.  The coefficients returned are finite but arbitrary in
-        that direction; use l2 > 0.  stderr and cov are then NaN.
+        With l2 = 0, the data look (quasi-)separable: after convergence, a
+        Newton step from the returned point would still move some margin
+        x̃_i·p by more than 0.5 although ∇J ≤ tol (J keeps falling towards
+        an infimum at infinity); or, when not converged or H is singular,
+        every row is predicted with |margin| > 15 on the side of its label.
+        A heuristic (statsmodels and Stata use similar ones).  The returned
+        coefficients are finite but arbitrary in that direction; use l2 > 0.
+        stderr and cov are then NaN.  A subclass of ConvergenceWarning.
+
+    Notes
+    -----
+    Which solver: "newton" is robust on unscaled, correlated data (its cost
+    per Hessian is ~d/2 gradient passes, reused near the optimum); on
+    well-conditioned (e.g. standardised) data "newton-cg" and "lbfgs" need
+    only gradient and Hessian-vector passes and are often faster; "gd" is the
+    teaching path and needs many iterations unless the data are well scaled.
     """
     check_choice("solver", solver, SOLVERS)
     check_choice("backend", backend, BACKENDS)
