@@ -5,7 +5,17 @@ compiled kernels are built on first use and cached on disk.
 """
 
 from .objective import LogisticLoss, check_gradient, predict_proba
+from .solvers import ConvergenceWarning, FitResult, SeparationWarning, fit
 
 __version__ = "0.1.0"
 
-__all__ = ["LogisticLoss", "check_gradient", "predict_proba", "__version__"]
+__all__ = [
+    "ConvergenceWarning",
+    "FitResult",
+    "LogisticLoss",
+    "SeparationWarning",
+    "check_gradient",
+    "fit",
+    "predict_proba",
+    "__version__",
+]

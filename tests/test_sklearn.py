@@ -1,0 +1,112 @@
+"""fusedlogit.sklearn.LogisticRegression: scikit-learn API, checks and agreement."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+sklearn = pytest.importorskip("sklearn")
+
+from sklearn import linear_model  # noqa: E402
+from sklearn.datasets import load_breast_cancer  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+import fusedlogit  # noqa: E402
+from fusedlogit.sklearn import LogisticRegression  # noqa: E402
+
+
+@parametrize_with_checks([LogisticRegression()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("C", [0.05, 1.0, 100.0])
+def test_same_minimiser_as_sklearn(cancer, C):
+    X, y = cancer
+    # C=100 is nearly unpenalised on nearly separable data: cond(H) is large,
+    # so both sides solve to a tolerance well below the 1e-6 compared.
+    ours = LogisticRegression(C=C, tol=1e-11).fit(X, y)
+    ref = linear_model.LogisticRegression(C=C, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-7)
+    assert ours.score(X, y) == ref.score(X, y)
+
+
+def test_same_minimiser_as_sklearn_with_sample_weight(cancer):
+    X, y = cancer
+    sw = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    ours = LogisticRegression(C=0.5).fit(X, y, sample_weight=sw)
+    ref = linear_model.LogisticRegression(C=0.5, solver="newton-cholesky", tol=1e-12, max_iter=1000)
+    ref.fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
+
+
+def test_penalty_none_is_the_mle_of_fit(cancer):
+    X, y = cancer
+    X = X[:, :5]
+    est = LogisticRegression(penalty=None).fit(X, y)
+    r = fusedlogit.fit(X, y)
+    np.testing.assert_allclose(est.coef_.ravel(), r.coef, rtol=1e-12)
+    assert est.n_iter_.shape == (1,) and est.n_iter_[0] == r.n_iter
+
+
+def test_any_two_labels_and_output_shapes(cancer):
+    X, y = cancer
+    labels = np.array(["malignant", "benign"])[y]
+    est = LogisticRegression().fit(X, labels)
+    assert list(est.classes_) == ["benign", "malignant"]
+    assert est.coef_.shape == (1, X.shape[1]) and est.intercept_.shape == (1,)
+    proba = est.predict_proba(X)
+    assert proba.shape == (len(y), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    z = est.decision_function(X)
+    assert z.shape == (len(y),)
+    np.testing.assert_array_equal(est.predict(X), est.classes_[(z > 0).astype(int)])
+    np.testing.assert_allclose(np.exp(est.predict_log_proba(X)), proba, rtol=1e-12)
+    # the positive class is classes_[1] = "malignant" = y == 0 in sklearn's encoding
+    np.testing.assert_allclose(proba[:, 1], LogisticRegression().fit(X, 1 - y).predict_proba(X)[:, 1], atol=1e-12)
+
+
+def test_more_than_two_classes_is_a_clear_error():
+    X = np.random.default_rng(0).standard_normal((30, 2))
+    with pytest.raises(ValueError, match="Only binary classification"):
+        LogisticRegression().fit(X, np.arange(30) % 3)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [({"C": 0.0}, "C"), ({"C": -1}, "C"), ({"penalty": "l1"}, "penalty"), ({"solver": "sag"}, "solver")],
+)
+def test_bad_parameters_raise(params, match):
+    X = np.random.default_rng(0).standard_normal((30, 2))
+    with pytest.raises(ValueError, match=match):
+        LogisticRegression(**params).fit(X, np.arange(30) % 2)
+
+
+def test_solver_warnings_become_sklearn_convergence_warnings(cancer):
+    X, y = cancer
+    with pytest.warns(ConvergenceWarning, match="stopped after 1 iterations"):
+        LogisticRegression(max_iter=1).fit(X, y)
+
+
+def test_pipeline_and_grid_search():
+    X, y = load_breast_cancer(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        search = GridSearchCV(pipe, {"logisticregression__C": [0.01, 1.0]}, cv=3).fit(X, y)
+    assert search.best_params_["logisticregression__C"] in (0.01, 1.0)
+    assert search.score(X, y) > 0.95
+    assert search.predict_proba(X).shape == (len(y), 2)
