@@ -208,7 +208,8 @@ def test_callback_verbose_and_history(capsys):
     r = fit(X, y, callback=seen.append, verbose=True)
     assert len(seen) == r.n_iter and len(r.history) == r.n_iter + 1
     np.testing.assert_allclose(seen[-1], np.r_[r.coef, r.intercept])
-    assert np.all(np.diff(r.history) <= 0)  # the line search never increases J
+    # the line search never increases J beyond its rounding (the rule documented in _armijo)
+    assert np.all(np.diff(r.history) <= 64 * np.finfo(float).eps * max(1.0, r.history[0]))
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == r.n_iter + 1 and "max|grad|" in lines[-1] and "step" in lines[-1]
 

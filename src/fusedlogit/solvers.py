@@ -535,7 +535,7 @@ def _initial_coef(objective):
     if objective.fit_intercept:
         s = objective.sample_weight
         y = objective.y
-        mean = float(s @ y) / float(s.sum(dtype=np.float64)) if s.size else float(y.mean(dtype=np.float64))
+        mean = float(y.mean(dtype=np.float64)) if s is None else float(s @ y) / float(s.sum(dtype=np.float64))
         if 0.0 < mean < 1.0:
             coef[-1] = np.log(mean / (1.0 - mean))
     return coef
@@ -587,7 +587,7 @@ def _margin_step(objective, step):
     """
     w, b = (step[:-1], step[-1]) if objective.fit_intercept else (step, 0.0)
     u = np.abs(objective.X @ w.astype(objective.X.dtype) + b)
-    if objective.sample_weight.size:
+    if objective.sample_weight is not None:
         u = u[objective.sample_weight > 0]
     return float(np.max(u, initial=0.0))
 
@@ -597,6 +597,6 @@ def _saturated(objective, coef):
     w, b = (coef[:-1], coef[-1]) if objective.fit_intercept else (coef, 0.0)
     z = objective.X @ w.astype(objective.X.dtype) + b
     y = objective.y
-    keep = objective.sample_weight > 0 if objective.sample_weight.size else np.ones(len(y), bool)
+    keep = np.ones(len(y), bool) if objective.sample_weight is None else objective.sample_weight > 0
     correct = ((y == 1) & (z > 15)) | ((y == 0) & (z < -15))
     return bool(np.all(correct[keep]))
