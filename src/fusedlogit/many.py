@@ -1,0 +1,197 @@
+"""Many small fits at once: one logistic regression per group of rows.
+
+``fit_many`` sorts the rows by group once, then runs ``jit.newton_fit``'s
+solver on each group's contiguous slice, in parallel over groups (each group
+serial inside one thread), in one compiled call: no Python overhead per
+group.  Importing this module does not import Numba.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import numbers
+import warnings
+
+import numpy as np
+
+from ._validation import as_features, as_labels, as_sample_weight, check_l2, check_n_threads
+from .solvers import ConvergenceWarning
+
+#: ``max_iter=None`` means this many Newton iterations (as ``fit``'s newton).
+DEFAULT_MAX_ITER = 100
+
+
+@dataclasses.dataclass
+class ManyFitResult:
+    """Result of ``fit_many``; row g of every array belongs to ``groups[g]``.
+
+    Attributes
+    ----------
+    groups : ndarray (G,), the distinct group labels, sorted
+    coef : ndarray (G, n_features)
+    intercept : ndarray (G,), zeros without intercept
+    n_iter : ndarray (G,) int, Newton iterations per group
+    converged : ndarray (G,) bool, max|∇J| ≤ tol reached (and, for l2 = 0,
+        a finite minimiser exists)
+    separated : ndarray (G,) bool, l2 = 0 and the group is (quasi-)separable
+        or has one class only: no finite minimiser, coef finite but arbitrary
+        in the separating direction (use l2 > 0)
+    loss : ndarray (G,), J of each group at its coef (NaN for a group whose
+        weights sum to zero, which is left at coef = 0)
+    """
+
+    groups: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    separated: np.ndarray
+    loss: np.ndarray
+
+
+def fit_many(
+    X,
+    y,
+    groups,
+    *,
+    l2=0.0,
+    fit_intercept=True,
+    sample_weight=None,
+    tol=1e-8,
+    max_iter=None,
+    n_threads=None,
+):
+    """Fit one model per distinct value of ``groups``, in parallel over groups.
+
+    Group g's coefficients minimise, over its rows only, the objective of
+    ``fusedlogit.fit``: J_g = (1/S_g) Σ_{i∈g} s_i ℓ_i + (l2/2)||w||², by
+    damped Newton with Cholesky (``fusedlogit.jit.newton_fit``) from fit's
+    start, to max|∇J_g| ≤ tol; each equals ``fit`` on that group's rows to
+    the tolerance.
+
+    Parameters
+    ----------
+    X : array (n_samples, n_features); y : array (n_samples,) in [0, 1]
+    groups : array (n_samples,)
+        Group label of each row: any sortable values (ints, strings, ...), in
+        any order.
+    l2, fit_intercept, sample_weight
+        As for ``fit``, the same for every group.
+    tol : float, default 1e-8
+        Per group: stop when max |∂J_g/∂coef_j| ≤ tol.
+    max_iter : int, optional
+        Newton iterations per group; default 100.
+    n_threads : int, optional
+        Threads, each fitting whole groups; default all cores.
+
+    Returns
+    -------
+    ManyFitResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once, naming how many groups did not converge (iteration limit, one
+        class only or separable with l2 = 0, zero total weight).  Those groups
+        are marked in ``converged`` (and ``separated``); the others are
+        unaffected.
+
+    Notes
+    -----
+    The rows are copied once, sorted by group (a stable sort, so each group
+    keeps its row order and the result does not depend on how groups are
+    interleaved): one copy of X, skipped when ``groups`` is already sorted
+    and X is C-contiguous float32/float64.
+    """
+    X = as_features(X, contiguous=False)
+    n, d = X.shape
+    y = as_labels(y, n, X.dtype)
+    sample_weight = as_sample_weight(sample_weight, n, X.dtype)
+    l2 = check_l2(l2)
+    if not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
+        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+    if max_iter is not None and (
+        isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) or max_iter < 1
+    ):
+        raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}")
+    max_iter = DEFAULT_MAX_ITER if max_iter is None else int(max_iter)
+    groups = np.asarray(groups)
+    if groups.ndim != 1:
+        raise ValueError(f"groups must be a 1-D array, got {groups.ndim} dimension(s)")
+    if groups.shape[0] != n:
+        raise ValueError(f"groups has {groups.shape[0]} entries but X has {n} rows")
+    if groups.dtype.kind in "fc" and np.isnan(groups).any():
+        raise ValueError("groups contains NaN")
+    from . import _config
+
+    n_threads = check_n_threads(n_threads, _config.max_threads())
+
+    labels, offsets, order = _group_slices(groups)
+    if order is None:  # rows already grouped in sorted order: no copy
+        X_sorted = np.ascontiguousarray(X)
+        y_sorted, sw_sorted = y, sample_weight
+    else:
+        X_sorted = np.ascontiguousarray(X[order])
+        y_sorted = y[order]
+        sw_sorted = None if sample_weight is None else sample_weight[order]
+
+    n_groups = len(labels)
+    coef = np.zeros((n_groups, d + 1 if fit_intercept else d))
+    n_iter = np.zeros(n_groups, dtype=np.int64)
+    status = np.zeros(n_groups, dtype=np.int64)
+    loss = np.empty(n_groups)
+    from .jit import CONVERGED, SEPARATED, fit_groups
+
+    _launch(fit_groups, n_threads, X_sorted, y_sorted, sw_sorted, offsets, l2, float(tol), max_iter, coef, n_iter, status, loss)
+
+    converged = status == CONVERGED
+    separated = status == SEPARATED
+    failed = int(n_groups - converged.sum())
+    if failed:
+        warnings.warn(
+            f"{failed} of {n_groups} groups did not converge ({int(separated.sum())} of them separable or with "
+            f"one class only, which needs l2 > 0); see the converged and separated fields",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return ManyFitResult(
+        groups=labels,
+        coef=coef[:, :d].copy() if fit_intercept else coef,
+        intercept=coef[:, d].copy() if fit_intercept else np.zeros(n_groups),
+        n_iter=n_iter,
+        converged=converged,
+        separated=separated,
+        loss=loss,
+    )
+
+
+def _group_slices(groups):
+    """(sorted labels, offsets (G + 1,), row order or None if already sorted).
+
+    Group g is rows order[offsets[g]:offsets[g + 1]].  One stable sort, and
+    none when the labels are already non-decreasing (a cheap O(n) check).
+    """
+    if groups.shape[0] > 1 and bool(np.all(groups[1:] >= groups[:-1])):
+        order, ordered = None, groups
+    else:
+        order = np.argsort(groups, kind="stable")
+        ordered = groups[order]
+    starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    offsets = np.concatenate(([0], starts, [len(ordered)])).astype(np.int64)
+    return ordered[offsets[:-1]], offsets, order
+
+
+def _launch(kernel, n_threads, *args):
+    """Run a parallel kernel with ``n_threads`` Numba threads (same rule as LogisticLoss._run)."""
+    import numba
+
+    from ._config import _launch_lock, needs_launch_lock
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads or numba.config.NUMBA_NUM_THREADS)
+    try:
+        with _launch_lock if needs_launch_lock() else contextlib.nullcontext():
+            kernel(*args)
+    finally:
+        numba.set_num_threads(previous)
