@@ -5,6 +5,7 @@ compiled kernels are built on first use and cached on disk.
 """
 
 from .objective import LogisticLoss, check_gradient, predict_proba
+from .many import ManyFitResult, fit_many
 from .solvers import ConvergenceWarning, FitResult, SeparationWarning, fit
 
 __version__ = "0.1.0"
@@ -13,9 +14,11 @@ __all__ = [
     "ConvergenceWarning",
     "FitResult",
     "LogisticLoss",
+    "ManyFitResult",
     "SeparationWarning",
     "check_gradient",
     "fit",
+    "fit_many",
     "predict_proba",
     "__version__",
 ]

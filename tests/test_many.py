@@ -1,0 +1,142 @@
+"""fusedlogit.fit_many: one model per group, equal to separate fits, failures reported per group."""
+
+import warnings
+
+import numpy as np
+import pytest
+from test_jit import assert_same_minimiser, scipy_minimiser
+
+import fusedlogit
+from fusedlogit import ConvergenceWarning
+from fusedlogit import fit_many
+
+
+def grouped_problem(rng, sizes, d=3):
+    """Rows of several groups, each with its own true coefficients, rows interleaved at random."""
+    X = rng.standard_normal((sum(sizes), d))
+    which = np.repeat(np.arange(len(sizes)), sizes)
+    beta = rng.standard_normal((len(sizes), d))
+    y = (rng.random(len(which)) < 1 / (1 + np.exp(-(X * beta[which]).sum(1)))).astype(float)
+    perm = rng.permutation(len(which))
+    return X[perm], y[perm], which[perm]
+
+
+def stacked(result, g, fit_intercept):
+    return np.r_[result.coef[g], result.intercept[g]] if fit_intercept else result.coef[g]
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 0.1])
+def test_each_group_equals_its_own_fit(rng, fit_intercept, weighted, l2):
+    X, y, which = grouped_problem(rng, [60, 150, 90, 200])
+    labels = np.array([30, 10, 20, 40])[which]  # labels not in row order
+    sw = rng.uniform(0, 2, len(y)) if weighted else None
+    r = fit_many(X, y, labels, l2=l2, fit_intercept=fit_intercept, sample_weight=sw, tol=1e-10)
+    np.testing.assert_array_equal(r.groups, [10, 20, 30, 40])
+    assert r.converged.all() and not r.separated.any()
+    assert r.coef.shape == (4, 3) and r.intercept.shape == (4,)
+    if not fit_intercept:
+        np.testing.assert_array_equal(r.intercept, 0.0)
+    for g, label in enumerate(r.groups):
+        rows = labels == label
+        obj, ref = scipy_minimiser(X[rows], y[rows], None if sw is None else sw[rows], l2, fit_intercept)
+        mine = stacked(r, g, fit_intercept)
+        assert np.abs(obj.gradient(mine)).max() <= 1e-10
+        assert_same_minimiser(obj, mine, ref)
+        np.testing.assert_allclose(r.loss[g], obj.loss(mine), rtol=1e-13)
+        f = fusedlogit.fit(
+            X[rows], y[rows], sample_weight=None if sw is None else sw[rows], l2=l2, fit_intercept=fit_intercept, tol=1e-10
+        )
+        np.testing.assert_allclose(mine, np.r_[f.coef, f.intercept] if fit_intercept else f.coef, rtol=1e-6, atol=1e-8)
+        assert 1 <= r.n_iter[g] <= 20
+
+
+def test_string_labels_and_row_order_do_not_matter(rng):
+    X, y, which = grouped_problem(rng, [80, 120, 100])
+    names = np.array(["pear", "apple", "fig"])[which]
+    r = fit_many(X, y, names)
+    np.testing.assert_array_equal(r.groups, ["apple", "fig", "pear"])
+    order = np.argsort(names, kind="stable")  # the same rows, grouped and sorted: the no-copy path
+    r_sorted = fit_many(X[order], y[order], names[order])
+    # Each group's rows reach the solver in the same order: identical results.
+    np.testing.assert_array_equal(r.coef, r_sorted.coef)
+    np.testing.assert_array_equal(r.intercept, r_sorted.intercept)
+    as_list = fit_many(X, y, list(names))
+    np.testing.assert_array_equal(as_list.coef, r.coef)
+
+
+def test_thread_count_does_not_change_results(rng):
+    X, y, which = grouped_problem(rng, [50] * 12)
+    one = fit_many(X, y, which, n_threads=1)
+    two = fit_many(X, y, which, n_threads=2)
+    np.testing.assert_array_equal(one.coef, two.coef)
+    np.testing.assert_array_equal(one.n_iter, two.n_iter)
+
+
+def test_failed_groups_are_reported_without_aborting_others(rng):
+    X, y, which = grouped_problem(rng, [100, 60, 60, 100, 40])
+    y[which == 1] = 0.0  # one class only
+    sep = which == 2
+    y[sep] = (X[sep, 0] > 0).astype(float)  # perfectly separable
+    sw = np.ones(len(y))
+    sw[which == 4] = 0.0  # no weight at all
+    with pytest.warns(ConvergenceWarning, match=r"3 of 5 groups did not converge \(2 of them separable"):
+        r = fit_many(X, y, which, sample_weight=sw)
+    np.testing.assert_array_equal(r.converged, [True, False, False, True, False])
+    np.testing.assert_array_equal(r.separated, [False, True, True, False, False])
+    assert np.isfinite(r.coef).all() and np.isfinite(r.intercept).all()
+    assert np.isnan(r.loss[4]) and np.isfinite(r.loss[:4]).all()
+    for g in (0, 3):  # the healthy groups are exactly as when fitted alone
+        rows = which == g
+        alone = fit_many(X[rows], y[rows], which[rows])
+        np.testing.assert_array_equal(r.coef[g], alone.coef[0])
+    # With a penalty every group with weight has a finite minimiser.
+    with pytest.warns(ConvergenceWarning, match="1 of 5"):
+        penalised = fit_many(X, y, which, sample_weight=sw, l2=0.01)
+    np.testing.assert_array_equal(penalised.converged, [True, True, True, True, False])
+
+
+def test_no_warning_when_all_converge(rng):
+    X, y, which = grouped_problem(rng, [100, 100])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_many(X, y, which)
+
+
+def test_float32_kept_and_close_to_float64(rng):
+    X, y, which = grouped_problem(rng, [120, 150])
+    r32 = fit_many(X.astype(np.float32), y, which)
+    r64 = fit_many(X.astype(np.float32).astype(np.float64), y, which)
+    np.testing.assert_allclose(r32.coef, r64.coef, rtol=1e-8, atol=1e-10)
+
+
+def test_iteration_limit_reported(rng):
+    X, y, which = grouped_problem(rng, [100, 100])
+    with pytest.warns(ConvergenceWarning, match="2 of 2"):
+        r = fit_many(X, y, which, max_iter=1, tol=1e-14)
+    np.testing.assert_array_equal(r.n_iter, [1, 1])
+    assert not r.converged.any() and not r.separated.any()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(groups=np.zeros((10, 1))), "groups must be a 1-D"),
+        (dict(groups=np.zeros(9)), "groups has 9 entries"),
+        (dict(groups=np.r_[np.zeros(9), np.nan]), "groups contains NaN"),
+        (dict(tol=0.0), "tol"),
+        (dict(max_iter=0), "max_iter"),
+        (dict(l2=-1.0), "l2"),
+        (dict(n_threads=0), "n_threads"),
+        (dict(y=np.full(10, 2.0)), r"y must lie in \[0, 1\]"),
+        (dict(X=np.full((10, 2), np.nan)), "X contains NaN"),
+        (dict(sample_weight=-np.ones(10)), "sample_weight must be non-negative"),
+    ],
+)
+def test_invalid_arguments_raise_like_logistic_loss(kwargs, match):
+    args = dict(X=np.zeros((10, 2)), y=np.zeros(10), groups=np.zeros(10))
+    args.update(kwargs)
+    X, y, groups = args.pop("X"), args.pop("y"), args.pop("groups")
+    with pytest.raises(ValueError, match=match):
+        fit_many(X, y, groups, **args)
