@@ -15,9 +15,9 @@ order.  Results are therefore bitwise identical for any number of threads.
 Inside a chunk, rows go through cache-sized blocks in three sweeps: margins
 z = X_b w + b, then the per-sample transform z → r (vectorised, see
 ``_vecmath``), then X_b^T r, while the block is still in L1/L2.  X is read
-from memory once.  The first and last sweeps take four rows at a time: four
-independent dot products, and one read-modify-write of the accumulator per
-four rows instead of per row, which is what limits small d.
+from memory once.  The last sweep takes four rows at a time: one
+read-modify-write of the accumulator per four rows instead of per row, which
+is what limits small d; so does the first sweep for small d only.
 """
 
 from __future__ import annotations
@@ -99,27 +99,34 @@ def sample_curvature(z):
 # non-negative loop counter and LLVM emits plain vector loads, not gathers.
 
 
+#: Up to this d, margins are computed four rows at a time (four independent
+#: short dot products hide the loop overhead); above it one row at a time,
+#: which ran three times faster from main memory at d ≥ 96.
+FOUR_ROW_MARGINS_MAX_D = 16
+
+
 @jit
 def block_margins(Xb, w, b, out):
     """out[i] = x_i·w + b for the rows of the block."""
     m, d = Xb.shape
     i = 0
-    while i + 4 <= m:
-        z0 = b
-        z1 = b
-        z2 = b
-        z3 = b
-        for j in range(d):
-            wj = w[j]
-            z0 += Xb[i, j] * wj
-            z1 += Xb[i + 1, j] * wj
-            z2 += Xb[i + 2, j] * wj
-            z3 += Xb[i + 3, j] * wj
-        out[i] = z0
-        out[i + 1] = z1
-        out[i + 2] = z2
-        out[i + 3] = z3
-        i += 4
+    if d <= FOUR_ROW_MARGINS_MAX_D:
+        while i + 4 <= m:
+            z0 = b
+            z1 = b
+            z2 = b
+            z3 = b
+            for j in range(d):
+                wj = w[j]
+                z0 += Xb[i, j] * wj
+                z1 += Xb[i + 1, j] * wj
+                z2 += Xb[i + 2, j] * wj
+                z3 += Xb[i + 3, j] * wj
+            out[i] = z0
+            out[i + 1] = z1
+            out[i + 2] = z2
+            out[i + 3] = z3
+            i += 4
     for i in range(i, m):
         z = b
         for j in range(d):
@@ -131,30 +138,13 @@ def block_margins(Xb, w, b, out):
 def block_margin_pairs(Xb, w, b, v, vb, zout, uout):
     """zout[i] = x_i·w + b and uout[i] = x_i·v + vb in one sweep over the rows."""
     m, d = Xb.shape
-    i = 0
-    while i + 2 <= m:
-        z0 = b
-        z1 = b
-        u0 = vb
-        u1 = vb
-        for j in range(d):
-            x0 = Xb[i, j]
-            x1 = Xb[i + 1, j]
-            z0 += x0 * w[j]
-            z1 += x1 * w[j]
-            u0 += x0 * v[j]
-            u1 += x1 * v[j]
-        zout[i] = z0
-        zout[i + 1] = z1
-        uout[i] = u0
-        uout[i + 1] = u1
-        i += 2
-    for i in range(i, m):
+    for i in range(m):
         z = b
         u = vb
         for j in range(d):
-            z += Xb[i, j] * w[j]
-            u += Xb[i, j] * v[j]
+            x = Xb[i, j]
+            z += x * w[j]
+            u += x * v[j]
         zout[i] = z
         uout[i] = u
 
