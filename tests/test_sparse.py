@@ -266,3 +266,25 @@ def test_estimator_accepts_sparse(rng):
         est = LogisticRegression(C=0.5).fit(Xs, y)
         np.testing.assert_allclose(est.coef_, dense.coef_, atol=1e-9)
         np.testing.assert_allclose(est.predict_proba(Xs), dense.predict_proba(X), atol=1e-9)
+
+
+def test_rows_longer_than_a_block(rng):
+    """Rows with more nonzeros than BLOCK_NNZ, between short ones: blocks of one long row."""
+    from fusedlogit._sparse_kernels import BLOCK_NNZ
+
+    d = BLOCK_NNZ + 500
+    X = sp.random(40, d, density=0.01, format="lil", random_state=3)
+    X[5, :] = rng.standard_normal(d)
+    X[6, :] = rng.standard_normal(d)
+    X[39, : BLOCK_NNZ + 1] = rng.standard_normal(BLOCK_NNZ + 1)
+    Xs = X.tocsr()
+    y = (rng.random(40) < 0.5).astype(float)
+    sw = rng.uniform(0, 2, 40)
+    fast = LogisticLoss(Xs, y, sample_weight=sw)
+    ref = LogisticLoss(Xs, y, sample_weight=sw, backend="numpy")
+    coef = rng.standard_normal(d + 1) / 100
+    (lf, gf), (lr, gr) = fast.loss_gradient(coef), ref.loss_gradient(coef)
+    assert lf == pytest.approx(lr, rel=1e-12)
+    np.testing.assert_allclose(gf, gr, rtol=1e-12, atol=1e-12 * np.abs(gr).max())
+    hr = ref.hessp(coef, coef)
+    np.testing.assert_allclose(fast.hessp(coef, coef), hr, rtol=1e-12, atol=1e-12 * np.abs(hr).max())

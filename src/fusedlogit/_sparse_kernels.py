@@ -9,9 +9,12 @@ meaning ones) and the same function names, but X is a canonical
 
 For row i with nonzeros x_ik at columns j_k (k in indptr[i]..indptr[i+1]):
 z_i = b + Σ_k x_ik w[j_k] is one sweep over the row's nonzeros, and the
-gradient's X^T r is the scatter acc[j_k] += r_i x_ik over the same nonzeros,
-read again while they are still in cache.  Each nonzero is therefore read
-from memory once per call.
+gradient's X^T r is the scatter acc[j_k] += r_i x_ik over the same nonzeros.
+Rows go through blocks of at most ``BLOCK_NNZ`` nonzeros, as in the dense
+kernels: the block's margins, then its residuals by ``_kernels.block_residuals``
+(a loop LLVM vectorises: exp and log1p per row cost more than a short row's
+dot product), then the scatter, while the block's nonzeros are still in
+cache.  Each nonzero is therefore read from memory once per call.
 
 Parallel layout as in ``_kernels``: a fixed row partition (``_kernels.partition``)
 that depends on n (and, to bound memory, on d) but never on the thread count,
@@ -25,12 +28,17 @@ import numpy as np
 from numba import prange
 
 from ._config import jit, pjit
-from ._kernels import _reduce_chunks, partition, sample_curvature, sample_terms, sigmoid
+from ._kernels import _reduce_chunks, block_curvature_products, block_residuals, partition, sample_curvature
 
 #: Bytes allowed for the per-chunk partial sums.  Sparse X may have millions of
-#: columns, so the chunk count is lowered when d is large (still a function of
-#: n and d only, never of the thread count).
-PARTIALS_BYTES = 64 << 20
+#: columns: zeroing and adding up 64 partial gradients would then cost more
+#: than the pass itself, so the chunk count is lowered when d is large (still a
+#: function of n and d only, never of the thread count).
+PARTIALS_BYTES = 16 << 20
+#: A block holds at most this many rows (the length of its margin buffer) ...
+BLOCK_ROWS = 512
+#: ... and at most this many nonzeros (~96 kB of float64 data and int32 indices) unless one row is longer.
+BLOCK_NNZ = 8192
 
 
 @jit
@@ -42,6 +50,16 @@ def sparse_partition(n, width):
         n_chunks = cap
         chunk = (n + n_chunks - 1) // n_chunks
     return n_chunks, chunk
+
+
+@jit
+def block_end(indptr, start, end):
+    """End of the block of rows starting at ``start``: ≤ BLOCK_ROWS rows, ≤ BLOCK_NNZ nonzeros (≥ 1 row)."""
+    stop = start + 1
+    limit = min(end, start + BLOCK_ROWS)
+    while stop < limit and indptr[stop + 1] - indptr[start] <= BLOCK_NNZ:
+        stop += 1
+    return stop
 
 
 @jit
@@ -68,20 +86,21 @@ def csr_loss_gradient_sums(data, indices, indptr, d, y, sample_weight, w, b, wan
     acc = np.zeros((n_chunks, d + 2))  # [grad_w..., grad_b, loss]
     for c in prange(n_chunks):
         part = acc[c]
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            lo = indptr[i]
-            hi = indptr[i + 1]
-            z = row_dot(data, indices, lo, hi, w, b)
-            s = 1.0 if sample_weight is None else sample_weight[i]
-            if want_loss:
-                loss, p = sample_terms(z, y[i])
-                part[d + 1] += s * loss
-            else:
-                p = sigmoid(z)
-            r = s * (p - y[i])
-            part[d] += r
-            if want_grad:
-                row_scatter(data, indices, lo, hi, r, part)
+        buf = np.empty(BLOCK_ROWS)
+        start = c * chunk
+        end = min(n, (c + 1) * chunk)
+        while start < end:
+            stop = block_end(indptr, start, end)
+            for i in range(start, stop):  # margins z_i = x_i·w + b
+                buf[i - start] = row_dot(data, indices, indptr[i], indptr[i + 1], w, b)
+            sb = None if sample_weight is None else sample_weight[start:stop]
+            loss_sum, r_sum = block_residuals(buf, y[start:stop], sb, want_loss)  # z_i → r_i = s_i (p_i − y_i)
+            part[d + 1] += loss_sum
+            part[d] += r_sum
+            if want_grad:  # X^T r while the block's nonzeros are in cache
+                for i in range(start, stop):
+                    row_scatter(data, indices, indptr[i], indptr[i + 1], buf[i - start], part)
+            start = stop
     total = _reduce_chunks(acc)
     return total[d + 1], total[: d + 1]
 
@@ -97,20 +116,27 @@ def csr_hessp_sums(data, indices, indptr, d, sample_weight, w, b, v, vb):
     acc = np.zeros((n_chunks, d + 1))
     for c in prange(n_chunks):
         part = acc[c]
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            lo = indptr[i]
-            hi = indptr[i + 1]
-            z = b
-            u = vb
-            for k in range(lo, hi):
-                x = data[k]
-                j = indices[k]
-                z += x * w[j]
-                u += x * v[j]
-            s = 1.0 if sample_weight is None else sample_weight[i]
-            q = s * sample_curvature(z) * u
-            part[d] += q
-            row_scatter(data, indices, lo, hi, q, part)
+        zbuf = np.empty(BLOCK_ROWS)
+        ubuf = np.empty(BLOCK_ROWS)
+        start = c * chunk
+        end = min(n, (c + 1) * chunk)
+        while start < end:
+            stop = block_end(indptr, start, end)
+            for i in range(start, stop):
+                z = b
+                u = vb
+                for k in range(indptr[i], indptr[i + 1]):
+                    x = data[k]
+                    j = indices[k]
+                    z += x * w[j]
+                    u += x * v[j]
+                zbuf[i - start] = z
+                ubuf[i - start] = u
+            sb = None if sample_weight is None else sample_weight[start:stop]
+            part[d] += block_curvature_products(zbuf, ubuf, sb, stop - start)  # u_i → q_i = s_i p_i(1−p_i) u_i
+            for i in range(start, stop):
+                row_scatter(data, indices, indptr[i], indptr[i + 1], ubuf[i - start], part)
+            start = stop
     return _reduce_chunks(acc)
 
 
