@@ -191,3 +191,11 @@ def test_errors_match_dense(problem, scheduler, change):
 def test_import_does_not_import_dask():
     code = "import sys, fusedlogit; assert not any(m == 'dask' or m.startswith('dask.') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sparse_chunks_refused(problem):
+    sp = pytest.importorskip("scipy.sparse")
+    X, y, _ = problem
+    dX = da.from_array(X, chunks=(1000, D)).map_blocks(sp.csr_matrix)
+    with pytest.raises(ValueError, match="scipy.sparse chunks are not supported"):
+        LogisticLoss(dX, y)

@@ -14,7 +14,7 @@ when a ``Client`` is active, the threaded scheduler otherwise.
 
 ``LogisticLoss`` uses this module for dask-array X; it is imported only then,
 so dask is an optional dependency (``pip install fusedlogit[dask]``).
-Chunks hold dense NumPy arrays.
+Chunks hold dense NumPy arrays (scipy.sparse chunks are refused).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ._validation import (
     check_finite,
     check_vector_form,
     float_dtype,
+    is_sparse,
 )
 
 
@@ -46,6 +47,8 @@ def as_dask_data(X, y, sample_weight):
     if np.isnan(X.shape[0]):
         X = X.compute_chunk_sizes()
     check_features_form(X)
+    if is_sparse(X._meta):
+        raise ValueError("X: dask arrays with scipy.sparse chunks are not supported; use dense chunks")
     dtype = float_dtype(X)
     X = X.astype(dtype)
     if X.numblocks[1] > 1:
