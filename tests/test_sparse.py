@@ -142,10 +142,12 @@ def test_bitwise_identical_for_any_thread_count(rng):
 
 def test_partials_memory_bounded_for_wide_data():
     """Many columns: fewer chunks so the per-chunk partial sums stay within PARTIALS_BYTES."""
-    n_chunks, chunk = sparse_partition(1_000_000, 2_000_002)
-    assert n_chunks * 2_000_002 * 8 <= PARTIALS_BYTES
+    nnz = 50_000_000
+    n_chunks, chunk = sparse_partition(1_000_000, 2_000_002, nnz)
+    assert 1 <= n_chunks and n_chunks * 2_000_002 * 8 <= max(PARTIALS_BYTES, 2_000_002 * 8)
+    assert n_chunks * 2_000_002 <= max(nnz // 4, 2_000_002)  # zeroing/adding partials ≤ 1/4 of the pass
     assert n_chunks * chunk >= 1_000_000
-    assert sparse_partition(1_000_000, 12) == fusedlogit._kernels.partition(1_000_000)
+    assert sparse_partition(1_000_000, 12, nnz) == fusedlogit._kernels.partition(1_000_000)
 
 
 def test_wide_sparse_matches_reference(rng):

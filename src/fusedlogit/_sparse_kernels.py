@@ -42,10 +42,15 @@ BLOCK_NNZ = 8192
 
 
 @jit
-def sparse_partition(n, width):
-    """(number of chunks, rows per chunk) with at most PARTIALS_BYTES of partials of ``width`` floats."""
+def sparse_partition(n, width, work):
+    """(number of chunks, rows per chunk) for partials of ``width`` floats each.
+
+    ``_kernels.partition(n)``, with fewer chunks where the partials would take
+    more than PARTIALS_BYTES or, zeroed and added up, more than a quarter of
+    the pass's ``work`` (its nonzeros): n_chunks · width ≤ work / 4.
+    """
     n_chunks, chunk = partition(n)
-    cap = max(1, PARTIALS_BYTES // (8 * width))
+    cap = max(1, min(PARTIALS_BYTES // (8 * width), work // (4 * width)))
     if n_chunks > cap:
         n_chunks = cap
         chunk = (n + n_chunks - 1) // n_chunks
@@ -82,7 +87,7 @@ def row_scatter(data, indices, lo, hi, r, acc):
 def csr_loss_gradient_sums(data, indices, indptr, d, y, sample_weight, w, b, want_loss, want_grad):
     """Σ s_i ℓ_i and [X^T (s ⊙ (p − y)), Σ s_i (p_i − y_i)] for CSR X in one pass."""
     n = indptr.shape[0] - 1
-    n_chunks, chunk = sparse_partition(n, d + 2)
+    n_chunks, chunk = sparse_partition(n, d + 2, indptr[n])
     acc = np.zeros((n_chunks, d + 2))  # [grad_w..., grad_b, loss]
     for c in prange(n_chunks):
         part = acc[c]
@@ -112,7 +117,7 @@ def csr_hessp_sums(data, indices, indptr, d, sample_weight, w, b, v, vb):
     z_i and u_i = x_i·v + vb come from one sweep over the row's nonzeros.
     """
     n = indptr.shape[0] - 1
-    n_chunks, chunk = sparse_partition(n, d + 1)
+    n_chunks, chunk = sparse_partition(n, d + 1, indptr[n])
     acc = np.zeros((n_chunks, d + 1))
     for c in prange(n_chunks):
         part = acc[c]
@@ -149,7 +154,10 @@ def csr_hessian_sums(data, indices, indptr, d, sample_weight, w, b):
     H[j, d] and to H[d, d]: O(Σ nnz_i²) work, one read of each row.
     """
     n = indptr.shape[0] - 1
-    n_chunks, chunk = sparse_partition(n, (d + 1) * (d + 1))
+    pairs = 0
+    for i in range(n):  # the work: Σ_i nnz_i (nnz_i + 1) / 2 products
+        pairs += (indptr[i + 1] - indptr[i]) * (indptr[i + 1] - indptr[i] + 1) // 2
+    n_chunks, chunk = sparse_partition(n, (d + 1) * (d + 1), pairs + n)
     acc = np.zeros((n_chunks, d + 1, d + 1))
     for c in prange(n_chunks):
         part = acc[c]
