@@ -105,7 +105,7 @@ def _add(a, b):
 
 def _tree_sum(parts):
     """Pairwise sum of Delayed partial results in a fixed order (reproducible)."""
-    add = dask.delayed(_add, pure=True)
+    add = dask.delayed(_add, pure=False)
     while len(parts) > 1:
         paired = [add(parts[k], parts[k + 1]) for k in range(0, len(parts) - 1, 2)]
         parts = paired + ([parts[-1]] if len(parts) % 2 else [])
@@ -135,7 +135,7 @@ class ChunkedBackend:
                 split.append([dask.delayed(a, pure=True)] * n_blocks)
             else:
                 split.append([a] * n_blocks)
-        chunk = dask.delayed(_chunk_sums, pure=True)
+        chunk = dask.delayed(_chunk_sums, pure=False)  # fresh keys: every call computes
         parts = [chunk(self.backend, name, self.n_threads, *blocks) for blocks in zip(*split)]
         (total,) = dask.compute(_tree_sum(parts))
         return total
