@@ -89,8 +89,8 @@ def test_formats_converted_once(rng, convert):
 
 def test_canonical_csr_not_copied(rng):
     X, y, _ = sparse_problem(rng)
-    for dtype in (np.float64, np.float32):
-        Xs = sp.csr_matrix(X.astype(dtype))
+    for dtype, kind in itertools.product((np.float64, np.float32), (sp.csr_matrix, sp.csr_array)):
+        Xs = kind(X.astype(dtype))
         obj = LogisticLoss(Xs, y)
         assert np.shares_memory(obj.X.data, Xs.data) and np.shares_memory(obj.X.indices, Xs.indices)
 

@@ -62,7 +62,7 @@ def hessp_sums(X, sample_weight, w, b, v, vb):
 def hessian_sums(X, sample_weight, w, b):
     s = _weights(sample_weight, X.shape[0])
     h = s * curvature(_margins(X, w, b))
-    if is_sparse(X):  # scipy.sparse: the same product with a sparse X̃ (·* is not elementwise there)
+    if is_sparse(X):  # the same product with a sparse X̃; ``*`` would be a matrix product there
         from scipy import sparse
 
         Xt = sparse.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))], format="csr")

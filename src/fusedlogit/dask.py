@@ -56,9 +56,8 @@ def as_dask_data(X, y, sample_weight):
     y = _rows_like(X, "y", y, dtype)
     sample_weight = None if sample_weight is None else _rows_like(X, "sample_weight", sample_weight, dtype)
     X, y, sample_weight = dask.persist(X, y, sample_weight)
-    weights = _blocks(sample_weight, X.numblocks[0])
-    checks = [_check_chunk(xb, yb, sb) for xb, yb, sb in zip(_blocks(X, X.numblocks[0]), _blocks(y, X.numblocks[0]), weights)]
-    dask.compute(checks)
+    m = X.numblocks[0]
+    dask.compute([_check_chunk(*blocks) for blocks in zip(_blocks(X, m), _blocks(y, m), _blocks(sample_weight, m))])
     return X, y, sample_weight
 
 

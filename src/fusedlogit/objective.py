@@ -110,8 +110,8 @@ class LogisticLoss:
         is) and computed by CSR kernels.  A dask array is split in row
         chunks; see ``fusedlogit.dask``.
     y : array of shape (n_samples,)
-        Labels in [0, 1]: 0/1, booleans, or soft labels (a dask array with
-        a dask X).
+        Labels in [0, 1]: 0/1, booleans, or soft labels.  With a dask X, y
+        and sample_weight may be NumPy or dask arrays.
     sample_weight : array of shape (n_samples,), optional
         Non-negative weights s_i; default (None) all ones.
     fit_intercept : bool, default True
