@@ -3,12 +3,16 @@
 Same contract as ``_kernels``: unscaled sums over samples, no L2, gradient of
 length d + 1 with the intercept last, ``sample_weight=None`` meaning ones.
 This is the "two BLAS passes plus n-sized temporaries" computation that the
-fused kernels are tested against; it favours clarity over speed.
+fused kernels are tested against; it favours clarity over speed.  X may also
+be a scipy.sparse CSR matrix: ``X @ w`` and ``X.T @ r`` are then sparse
+products, and only ``hessian_sums`` needs its own line.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ._validation import is_sparse
 
 
 def _weights(sample_weight, n):
@@ -58,5 +62,10 @@ def hessp_sums(X, sample_weight, w, b, v, vb):
 def hessian_sums(X, sample_weight, w, b):
     s = _weights(sample_weight, X.shape[0])
     h = s * curvature(_margins(X, w, b))
+    if is_sparse(X):  # the same product with a sparse X̃; ``*`` would be a matrix product there
+        from scipy import sparse
+
+        Xt = sparse.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))], format="csr")
+        return (Xt.T @ Xt.multiply(h[:, None])).toarray()
     Xt = np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])
     return Xt.T @ (h[:, None] * Xt)

@@ -8,6 +8,7 @@ used as they are (no copy).
 from __future__ import annotations
 
 import numbers
+import sys
 
 import numpy as np
 
@@ -32,29 +33,78 @@ def float_dtype(a):
     return a.dtype if a.dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-def as_features(X, *, contiguous):
-    """X as a finite 2-D float32/float64 array (C-contiguous if asked)."""
-    X = np.asarray(X)
+def is_real_dtype(dtype):
+    return (np.issubdtype(dtype, np.number) or dtype == np.bool_) and not np.issubdtype(dtype, np.complexfloating)
+
+
+def check_features_form(X):
+    """Shape and dtype checks of X that need no pass over its values (any array type)."""
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array, got {X.ndim} dimension(s)")
     if X.shape[0] == 0:
         raise ValueError("X has no rows")
-    if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_) or np.iscomplexobj(X):
+    if not is_real_dtype(X.dtype):
         raise ValueError(f"X must hold real numbers, got dtype {X.dtype}")
+
+
+def check_vector_form(name, a, n):
+    """Shape and dtype checks of a per-sample vector (any array type)."""
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got {a.ndim} dimension(s)")
+    if a.shape[0] != n:
+        raise ValueError(f"{name} has {a.shape[0]} entries but X has {n} rows")
+    if not is_real_dtype(a.dtype):
+        raise ValueError(f"{name} must hold real numbers, got dtype {a.dtype}")
+
+
+def as_features(X, *, contiguous):
+    """X as a finite 2-D float32/float64 array (C-contiguous if asked)."""
+    X = np.asarray(X)
+    check_features_form(X)
     dtype = float_dtype(X)
     X = np.ascontiguousarray(X, dtype=dtype) if contiguous else X.astype(dtype, copy=False)
     check_finite("X", X)
     return X
 
 
+def is_sparse(X):
+    """True for a scipy.sparse matrix or array (without importing scipy.sparse)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(X)
+
+
+def is_dask_array(X):
+    """True for a dask array (without importing dask)."""
+    array = sys.modules.get("dask.array")
+    return array is not None and isinstance(X, array.Array)
+
+
+def as_sparse_features(X):
+    """X as a canonical CSR matrix (sorted indices, no duplicates) of float32/float64.
+
+    CSC, COO and the other formats are converted once, here.  A CSR X of the
+    right dtype and canonical form is used without copy; otherwise the copy
+    is made before sorting, so the caller's matrix is never modified.  Only
+    the stored values (``X.data``) are checked for NaN/inf: the implicit
+    zeros are finite.
+    """
+    from scipy import sparse
+
+    check_features_form(X)
+    dtype = float_dtype(X)
+    converted = X.format != "csr" or X.dtype != dtype
+    X = sparse.csr_matrix(X, dtype=dtype)  # no copy for a CSR matrix of that dtype
+    if not X.has_canonical_format:
+        if not converted:
+            X = X.copy()
+        X.sum_duplicates()  # also sorts the indices of every row
+    check_finite("X", X.data)
+    return X
+
+
 def as_vector(name, a, n, dtype):
     a = np.asarray(a)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array, got {a.ndim} dimension(s)")
-    if a.shape[0] != n:
-        raise ValueError(f"{name} has {a.shape[0]} entries but X has {n} rows")
-    if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_) or np.iscomplexobj(a):
-        raise ValueError(f"{name} must hold real numbers, got dtype {a.dtype}")
+    check_vector_form(name, a, n)
     a = np.ascontiguousarray(a, dtype=dtype)
     check_finite(name, a)
     return a

@@ -26,10 +26,13 @@ from ._validation import (
     as_features,
     as_labels,
     as_sample_weight,
+    as_sparse_features,
     check_choice,
     check_finite,
     check_l2,
     check_n_threads,
+    is_dask_array,
+    is_sparse,
 )
 
 BACKENDS = ("numba", "numpy")
@@ -55,19 +58,60 @@ def _blas_limits(n_threads):
     return _controller.limit(limits=n_threads)
 
 
+def backend_module(backend, sparse):
+    """The module computing the sums: compiled dense or CSR kernels, or the reference."""
+    if backend == "numpy":
+        return _reference
+    if sparse:
+        from . import _sparse_kernels
+
+        return _sparse_kernels
+    from . import _kernels
+
+    return _kernels
+
+
+def call_backend(impl, name, n_threads, *args):
+    """Call ``impl.name(*args)`` with ``n_threads`` kernel (and BLAS) threads.
+
+    BLAS is limited only where BLAS runs: every reference-path call and the
+    blocked dense ``hessian``; the fused kernels use Numba's threads alone.
+    """
+    fn = getattr(impl, name)
+    uses_blas = impl is _reference or name == "hessian_sums"
+    with _blas_limits(n_threads) if uses_blas else contextlib.nullcontext():
+        if impl is _reference:
+            return fn(*args)
+        import numba
+
+        from ._config import _launch_lock, needs_launch_lock
+
+        previous = numba.get_num_threads()
+        numba.set_num_threads(n_threads or numba.config.NUMBA_NUM_THREADS)
+        try:
+            with _launch_lock if needs_launch_lock() else contextlib.nullcontext():
+                return fn(*args)
+        finally:
+            numba.set_num_threads(previous)
+
+
 class LogisticLoss:
     """Loss, gradient, Hessian-vector product and Hessian of J on fixed data.
 
     Parameters
     ----------
-    X : array of shape (n_samples, n_features)
+    X : array, scipy.sparse matrix or dask array of shape (n_samples, n_features)
         Real (float, int or bool) matrix without NaN or inf.  float32 and
         float64 are kept as they are; other dtypes become float64.  For
         ``backend="numba"``, X that is not C-contiguous (Fortran order, a
         strided view) is copied to C order once, here, never per call; a
         C-contiguous float32/float64 X (a memory map too) is used without copy.
+        Sparse X is converted once to canonical CSR (no copy if it already
+        is) and computed by CSR kernels.  A dask array is split in row
+        chunks; see ``fusedlogit.dask``.
     y : array of shape (n_samples,)
-        Labels in [0, 1]: 0/1, booleans, or soft labels.
+        Labels in [0, 1]: 0/1, booleans, or soft labels.  With a dask X, y
+        and sample_weight may be NumPy or dask arrays.
     sample_weight : array of shape (n_samples,), optional
         Non-negative weights s_i; default (None) all ones.
     fit_intercept : bool, default True
@@ -110,17 +154,23 @@ class LogisticLoss:
         self.reduction = reduction
         self.backend = backend
         if backend == "numba":
-            from . import _config, _kernels
+            from . import _config
 
-            self._impl = _kernels
             self.n_threads = check_n_threads(n_threads, _config.max_threads())
         else:
-            self._impl = _reference
             self.n_threads = check_n_threads(n_threads)
-        self.X = as_features(X, contiguous=backend == "numba")
+        if is_dask_array(X):  # sums over row chunks, each computed where the chunk lives
+            from .dask import ChunkedBackend, as_dask_data
+
+            self.X, self.y, self.sample_weight = as_dask_data(X, y, sample_weight)
+            self._impl = ChunkedBackend(backend, self.n_threads)
+        else:
+            sparse = is_sparse(X)
+            self.X = as_sparse_features(X) if sparse else as_features(X, contiguous=backend == "numba")
+            self.y = as_labels(y, self.X.shape[0], self.X.dtype)
+            self.sample_weight = as_sample_weight(sample_weight, self.X.shape[0], self.X.dtype)
+            self._impl = backend_module(backend, sparse)
         n, d = self.X.shape
-        self.y = as_labels(y, n, self.X.dtype)
-        self.sample_weight = as_sample_weight(sample_weight, n, self.X.dtype)
         self.n_samples, self.n_features = n, d
         self.n_coef = d + 1 if self.fit_intercept else d
         if reduction == "sum":
@@ -134,27 +184,10 @@ class LogisticLoss:
 
     # -- the one place where backends are called --------------------------------
     def _run(self, name, *args):
-        """Call backend function ``name`` under this object's thread settings.
-
-        BLAS is limited only where BLAS runs: every NumPy-backend call and the
-        blocked ``hessian``; the fused kernels use Numba's threads alone.
-        """
-        fn = getattr(self._impl, name)
-        uses_blas = self.backend == "numpy" or name == "hessian_sums"
-        with _blas_limits(self.n_threads) if uses_blas else contextlib.nullcontext():
-            if self.backend == "numpy":
-                return fn(*args)
-            import numba
-
-            from ._config import _launch_lock, needs_launch_lock
-
-            previous = numba.get_num_threads()
-            numba.set_num_threads(self.n_threads or numba.config.NUMBA_NUM_THREADS)
-            try:
-                with _launch_lock if needs_launch_lock() else contextlib.nullcontext():
-                    return fn(*args)
-            finally:
-                numba.set_num_threads(previous)
+        """Call backend function ``name`` under this object's thread settings."""
+        if hasattr(self._impl, "run_chunks"):  # dask: one call per chunk, on the workers
+            return self._impl.run_chunks(name, *args)
+        return call_backend(self._impl, name, self.n_threads, *args)
 
     def _split(self, coef, name="coef"):
         """(w, b) from a vector of length n_coef (b = 0 without intercept)."""
@@ -222,7 +255,7 @@ def predict_proba(X, coef, intercept=0.0):
     Stable for any margin: σ is evaluated from e^{−|z|}, so ±1000 give exactly
     1 and 0 (and tiny margins in the tails stay positive, never 0/0).
     """
-    X = as_features(X, contiguous=False)
+    X = as_sparse_features(X) if is_sparse(X) else as_features(X, contiguous=False)
     coef = as_coef(coef, X.shape[1], False)
     intercept = float(intercept)
     if not np.isfinite(intercept):

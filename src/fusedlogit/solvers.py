@@ -588,8 +588,8 @@ def _margin_step(objective, step):
     w, b = (step[:-1], step[-1]) if objective.fit_intercept else (step, 0.0)
     u = np.abs(objective.X @ w.astype(objective.X.dtype) + b)
     if objective.sample_weight is not None:
-        u = u[objective.sample_weight > 0]
-    return float(np.max(u, initial=0.0))
+        u = u * (objective.sample_weight > 0)  # a mask, not indexing: dask arrays keep known chunk sizes
+    return float(u.max())
 
 
 def _saturated(objective, coef):

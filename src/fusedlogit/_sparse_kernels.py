@@ -1,0 +1,199 @@
+"""Numba kernels for CSR X: the fast path for sparse data, one pass over the nonzeros.
+
+Same contract as ``_kernels`` (unscaled sums over samples, no ``1/S``, no L2,
+results of length d + 1 with the intercept last, ``sample_weight=None``
+meaning ones) and the same function names, but X is a canonical
+``scipy.sparse`` CSR matrix (sorted indices, no duplicates; see
+``_validation.as_sparse_features``).  The public functions unpack it into
+``(data, indices, indptr)`` for the compiled loops.
+
+For row i with nonzeros x_ik at columns j_k (k in indptr[i]..indptr[i+1]):
+z_i = b + Σ_k x_ik w[j_k] is one sweep over the row's nonzeros, and the
+gradient's X^T r is the scatter acc[j_k] += r_i x_ik over the same nonzeros.
+Rows go through blocks of at most ``BLOCK_NNZ`` nonzeros, as in the dense
+kernels: the block's margins, then its residuals by ``_kernels.block_residuals``
+(a loop LLVM vectorises: exp and log1p per row cost more than a short row's
+dot product), then the scatter, while the block's nonzeros are still in
+cache.  Each nonzero is therefore read from memory once per call.
+
+Parallel layout as in ``_kernels``: a fixed row partition (``_kernels.partition``)
+that depends on n (and, to bound memory, on d) but never on the thread count,
+one private accumulator row per chunk, chunks summed serially in order:
+results are bitwise identical for any number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from ._config import jit, pjit
+from ._kernels import _reduce_chunks, block_curvature_products, block_residuals, partition, sample_curvature
+
+#: Bytes allowed for the per-chunk partial sums.  Sparse X may have millions of
+#: columns: zeroing and adding up 64 partial gradients would then cost more
+#: than the pass itself, so the chunk count is lowered when d is large (still a
+#: function of n and d only, never of the thread count).
+PARTIALS_BYTES = 16 << 20
+#: A block holds at most this many rows (the length of its margin buffer) ...
+BLOCK_ROWS = 512
+#: ... and at most this many nonzeros (~96 kB of float64 data and int32 indices) unless one row is longer.
+BLOCK_NNZ = 8192
+
+
+@jit
+def sparse_partition(n, width, work):
+    """(number of chunks, rows per chunk) for partials of ``width`` floats each.
+
+    ``_kernels.partition(n)``, with fewer chunks where the partials would take
+    more than PARTIALS_BYTES or, zeroed and added up, more than a quarter of
+    the pass's ``work`` (its nonzeros): n_chunks · width ≤ work / 4.
+    """
+    n_chunks, chunk = partition(n)
+    cap = max(1, min(PARTIALS_BYTES // (8 * width), work // (4 * width)))
+    if n_chunks > cap:
+        n_chunks = cap
+        chunk = (n + n_chunks - 1) // n_chunks
+    return n_chunks, chunk
+
+
+@jit
+def block_end(indptr, start, end):
+    """End of the block of rows starting at ``start``: ≤ BLOCK_ROWS rows, ≤ BLOCK_NNZ nonzeros (≥ 1 row)."""
+    stop = start + 1
+    limit = min(end, start + BLOCK_ROWS)
+    while stop < limit and indptr[stop + 1] - indptr[start] <= BLOCK_NNZ:
+        stop += 1
+    return stop
+
+
+@jit
+def row_dot(data, indices, lo, hi, w, b):
+    """b + Σ_{k=lo}^{hi-1} data[k] w[indices[k]]: one row's margin."""
+    z = b
+    for k in range(lo, hi):
+        z += data[k] * w[indices[k]]
+    return z
+
+
+@jit
+def row_scatter(data, indices, lo, hi, r, acc):
+    """acc[indices[k]] += r data[k] for one row's nonzeros."""
+    for k in range(lo, hi):
+        acc[indices[k]] += r * data[k]
+
+
+@pjit
+def csr_loss_gradient_sums(data, indices, indptr, d, y, sample_weight, w, b, want_loss, want_grad):
+    """Σ s_i ℓ_i and [X^T (s ⊙ (p − y)), Σ s_i (p_i − y_i)] for CSR X in one pass."""
+    n = indptr.shape[0] - 1
+    n_chunks, chunk = sparse_partition(n, d + 2, indptr[n])
+    acc = np.zeros((n_chunks, d + 2))  # [grad_w..., grad_b, loss]
+    for c in prange(n_chunks):
+        part = acc[c]
+        buf = np.empty(BLOCK_ROWS)
+        start = c * chunk
+        end = min(n, (c + 1) * chunk)
+        while start < end:
+            stop = block_end(indptr, start, end)
+            for i in range(start, stop):  # margins z_i = x_i·w + b
+                buf[i - start] = row_dot(data, indices, indptr[i], indptr[i + 1], w, b)
+            sb = None if sample_weight is None else sample_weight[start:stop]
+            loss_sum, r_sum = block_residuals(buf, y[start:stop], sb, want_loss)  # z_i → r_i = s_i (p_i − y_i)
+            part[d + 1] += loss_sum
+            part[d] += r_sum
+            if want_grad:  # X^T r while the block's nonzeros are in cache
+                for i in range(start, stop):
+                    row_scatter(data, indices, indptr[i], indptr[i + 1], buf[i - start], part)
+            start = stop
+    total = _reduce_chunks(acc)
+    return total[d + 1], total[: d + 1]
+
+
+@pjit
+def csr_hessp_sums(data, indices, indptr, d, sample_weight, w, b, v, vb):
+    """X̃^T (s ⊙ p(1−p) ⊙ X̃ṽ) for CSR X in one pass, ṽ = [v, vb]; shape (d + 1,).
+
+    z_i and u_i = x_i·v + vb come from one sweep over the row's nonzeros.
+    """
+    n = indptr.shape[0] - 1
+    n_chunks, chunk = sparse_partition(n, d + 1, indptr[n])
+    acc = np.zeros((n_chunks, d + 1))
+    for c in prange(n_chunks):
+        part = acc[c]
+        zbuf = np.empty(BLOCK_ROWS)
+        ubuf = np.empty(BLOCK_ROWS)
+        start = c * chunk
+        end = min(n, (c + 1) * chunk)
+        while start < end:
+            stop = block_end(indptr, start, end)
+            for i in range(start, stop):
+                z = b
+                u = vb
+                for k in range(indptr[i], indptr[i + 1]):
+                    x = data[k]
+                    j = indices[k]
+                    z += x * w[j]
+                    u += x * v[j]
+                zbuf[i - start] = z
+                ubuf[i - start] = u
+            sb = None if sample_weight is None else sample_weight[start:stop]
+            part[d] += block_curvature_products(zbuf, ubuf, sb, stop - start)  # u_i → q_i = s_i p_i(1−p_i) u_i
+            for i in range(start, stop):
+                row_scatter(data, indices, indptr[i], indptr[i + 1], ubuf[i - start], part)
+            start = stop
+    return _reduce_chunks(acc)
+
+
+@pjit
+def csr_hessian_sums(data, indices, indptr, d, sample_weight, w, b):
+    """Upper triangle of X̃^T diag(s ⊙ p(1−p)) X̃ for CSR X, shape (d + 1, d + 1).
+
+    Row i adds h_i x_ij x_ik to H[j, k] for every pair j ≤ k of its nonzeros
+    (sorted indices make j ≤ k by position), h_i to the intercept's column
+    H[j, d] and to H[d, d]: O(Σ nnz_i²) work, one read of each row.
+    """
+    n = indptr.shape[0] - 1
+    pairs = 0
+    for i in range(n):  # the work: Σ_i nnz_i (nnz_i + 1) / 2 products
+        pairs += (indptr[i + 1] - indptr[i]) * (indptr[i + 1] - indptr[i] + 1) // 2
+    n_chunks, chunk = sparse_partition(n, (d + 1) * (d + 1), pairs + n)
+    acc = np.zeros((n_chunks, d + 1, d + 1))
+    for c in prange(n_chunks):
+        part = acc[c]
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            z = row_dot(data, indices, lo, hi, w, b)
+            s = 1.0 if sample_weight is None else sample_weight[i]
+            h = s * sample_curvature(z)
+            part[d, d] += h
+            for a in range(lo, hi):
+                ja = indices[a]
+                ha = h * data[a]
+                part[ja, d] += ha
+                for k in range(a, hi):
+                    part[ja, indices[k]] += ha * data[k]
+    H = np.zeros((d + 1, d + 1))
+    for c in range(n_chunks):  # fixed order: bitwise reproducible
+        H += acc[c]
+    return H
+
+
+# -- the backend interface (same names and arguments as ``_kernels``) -----------
+
+
+def loss_gradient_sums(X, y, sample_weight, w, b, want_loss, want_grad):
+    """Σ s_i ℓ_i and the (d + 1,) gradient sums for canonical CSR X."""
+    return csr_loss_gradient_sums(X.data, X.indices, X.indptr, X.shape[1], y, sample_weight, w, b, want_loss, want_grad)
+
+
+def hessp_sums(X, sample_weight, w, b, v, vb):
+    """X̃^T (s ⊙ p(1−p) ⊙ X̃ṽ), shape (d + 1,), for canonical CSR X."""
+    return csr_hessp_sums(X.data, X.indices, X.indptr, X.shape[1], sample_weight, w, b, v, vb)
+
+
+def hessian_sums(X, sample_weight, w, b):
+    """X̃^T diag(s ⊙ p(1−p)) X̃, shape (d + 1, d + 1), for canonical CSR X."""
+    upper = csr_hessian_sums(X.data, X.indices, X.indptr, X.shape[1], sample_weight, w, b)
+    return upper + np.triu(upper, 1).T

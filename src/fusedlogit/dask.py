@@ -1,0 +1,143 @@
+"""Dask arrays: the objective summed over row chunks, each chunk computed where it lives.
+
+J and its derivatives are sums over samples, so for X split in row chunks
+X_1..X_m (with y and s split alike)::
+
+    Σ_i s_i ℓ_i = Σ_c Σ_{i ∈ c} s_i ℓ_i,   X^T r = Σ_c X_c^T r_c,   X̃^T D X̃ = Σ_c X̃_c^T D_c X̃_c
+
+Each chunk's partial sum is one call of the ordinary backend (the fused
+kernels, or the reference) in a task that runs where the chunk is stored; the
+partial sums, of size O(d) (O(d²) for the Hessian), are added pairwise in a
+fixed tree by Dask tasks, and only the total comes back to the caller, where
+the optimizer runs.  The scheduler is Dask's current one: ``dask.distributed``
+when a ``Client`` is active, the threaded scheduler otherwise.
+
+``LogisticLoss`` uses this module for dask-array X; it is imported only then,
+so dask is an optional dependency (``pip install fusedlogit[dask]``).
+Chunks hold dense NumPy arrays (scipy.sparse chunks are refused).
+"""
+
+from __future__ import annotations
+
+import dask
+import dask.array as da
+import numpy as np
+
+from ._validation import (
+    as_labels,
+    as_sample_weight,
+    check_features_form,
+    check_finite,
+    check_vector_form,
+    float_dtype,
+    is_sparse,
+)
+
+
+def as_dask_data(X, y, sample_weight):
+    """(X, y, sample_weight) validated, chunked alike by rows and persisted.
+
+    X gets one chunk across its columns and a float32/float64 dtype; y and
+    sample_weight (dask or NumPy) get X's row chunks and dtype.  The arrays
+    are persisted (in the workers' memory under ``dask.distributed``) because
+    every evaluation reads them again.  The value checks (NaN/inf, y in
+    [0, 1], weights ≥ 0) run chunk by chunk on the workers with the same
+    functions, and so the same errors, as for in-memory arrays.
+    """
+    if np.isnan(X.shape[0]):
+        X = X.compute_chunk_sizes()
+    check_features_form(X)
+    if is_sparse(X._meta):
+        raise ValueError("X: dask arrays with scipy.sparse chunks are not supported; use dense chunks")
+    dtype = float_dtype(X)
+    X = X.astype(dtype)
+    if X.numblocks[1] > 1:
+        X = X.rechunk({1: -1})
+    y = _rows_like(X, "y", y, dtype)
+    sample_weight = None if sample_weight is None else _rows_like(X, "sample_weight", sample_weight, dtype)
+    X, y, sample_weight = dask.persist(X, y, sample_weight)
+    m = X.numblocks[0]
+    dask.compute([_check_chunk(*blocks) for blocks in zip(_blocks(X, m), _blocks(y, m), _blocks(sample_weight, m))])
+    return X, y, sample_weight
+
+
+def _rows_like(X, name, a, dtype):
+    """Vector ``a`` as a dask array with X's row chunks and the given dtype."""
+    if not isinstance(a, da.Array):
+        a = np.asarray(a)
+    elif np.isnan(a.shape[0]):
+        a = a.compute_chunk_sizes()
+    check_vector_form(name, a, X.shape[0])
+    if isinstance(a, da.Array):
+        return a.astype(dtype).rechunk((X.chunks[0],))
+    return da.from_array(a.astype(dtype, copy=False), chunks=(X.chunks[0],))
+
+
+def _blocks(a, n_blocks):
+    """The chunks of a 1-D or row-chunked 2-D dask array as Delayed objects (None: n_blocks Nones)."""
+    if a is None:
+        return [None] * n_blocks
+    return list(a.to_delayed().ravel())
+
+
+@dask.delayed(pure=True)
+def _check_chunk(Xb, yb, sb):
+    """The in-memory checks on one chunk (they raise the in-memory errors)."""
+    check_finite("X", Xb)
+    as_labels(yb, yb.shape[0], yb.dtype)
+    as_sample_weight(sb, yb.shape[0], yb.dtype)
+
+
+def _chunk_sums(backend, name, n_threads, X, *args):
+    """One chunk's partial sum: backend function ``name`` on (X_c, *args)."""
+    from .objective import backend_module, call_backend
+
+    return call_backend(backend_module(backend, False), name, n_threads, np.ascontiguousarray(X), *args)
+
+
+def _add(a, b):
+    """Sum of two partial results: arrays, floats, or tuples of them."""
+    if isinstance(a, tuple):
+        return tuple(x + y for x, y in zip(a, b))
+    return a + b
+
+
+def _tree_sum(parts):
+    """Pairwise sum of Delayed partial results in a fixed order (reproducible)."""
+    add = dask.delayed(_add, pure=False)
+    while len(parts) > 1:
+        paired = [add(parts[k], parts[k + 1]) for k in range(0, len(parts) - 1, 2)]
+        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
+
+
+class ChunkedBackend:
+    """Runs a backend function on every row chunk and sums the results through dask.
+
+    ``run_chunks(name, *args)`` takes the same arguments as the backend
+    function ``name`` (``loss_gradient_sums``, ``hessp_sums``,
+    ``hessian_sums``); the dask-array arguments are split into their row
+    chunks, every other argument (coefficients, flags) goes to every chunk.
+    """
+
+    def __init__(self, backend, n_threads):
+        self.backend = backend
+        self.n_threads = n_threads
+
+    def run_chunks(self, name, *args):
+        n_blocks = args[0].numblocks[0]
+        split = []
+        for a in args:
+            if isinstance(a, da.Array):
+                split.append(_blocks(a, n_blocks))
+            elif isinstance(a, np.ndarray):  # one graph key for w and v, not a copy in every task
+                split.append([dask.delayed(a, pure=True)] * n_blocks)
+            else:
+                split.append([a] * n_blocks)
+        chunk = dask.delayed(_chunk_sums, pure=False)  # fresh keys: every call computes
+        parts = [chunk(self.backend, name, self.n_threads, *blocks) for blocks in zip(*split)]
+        (total,) = dask.compute(_tree_sum(parts))
+        return total
+
+    def __repr__(self):
+        return f"ChunkedBackend(backend={self.backend!r}, n_threads={self.n_threads})"
