@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 
 import fusedlogit
+from conftest import assert_same_objective
 from fusedlogit import LogisticLoss, predict_proba
 from fusedlogit._sparse_kernels import PARTIALS_BYTES, sparse_partition
 
@@ -22,19 +23,6 @@ def sparse_problem(rng, n=400, d=12, density=0.2, dtype=np.float64, weights=Fals
     y = rng.random(n) if soft else (rng.random(n) < 0.4).astype(np.float64)
     sw = rng.uniform(0, 3, n) if weights else None
     return X.astype(dtype), y, sw
-
-
-def assert_same_objective(a, b, coef, v, rtol):
-    la, ga = a.loss_gradient(coef)
-    lb, gb = b.loss_gradient(coef)
-    assert la == pytest.approx(lb, rel=rtol)
-    assert a.loss(coef) == pytest.approx(lb, rel=rtol)
-    np.testing.assert_allclose(ga, gb, rtol=rtol, atol=rtol * np.abs(gb).max())
-    np.testing.assert_allclose(a.gradient(coef), gb, rtol=rtol, atol=rtol * np.abs(gb).max())
-    hb = b.hessp(coef, v)
-    np.testing.assert_allclose(a.hessp(coef, v), hb, rtol=rtol, atol=rtol * np.abs(hb).max())
-    Hb = b.hessian(coef)
-    np.testing.assert_allclose(a.hessian(coef), Hb, rtol=rtol, atol=rtol * np.abs(Hb).max())
 
 
 OPTIONS = list(
