@@ -92,5 +92,8 @@ def test_fit_on_memmap_equals_in_memory(saved):
     X, y, sw, path = saved
     mem = fusedlogit.fit(X, y, sample_weight=sw, solver="newton")
     mapped = fusedlogit.fit(np.load(path, mmap_mode="r"), y, sample_weight=sw, solver="newton")
-    np.testing.assert_array_equal(mapped.coef, mem.coef)
-    assert mapped.intercept == mem.intercept
+    # Newton's Hessian goes through BLAS, which is reproducible only to rounding (its
+    # kernels depend on buffer alignment); the fused gradient is bitwise equal (above).
+    np.testing.assert_allclose(mapped.coef, mem.coef, rtol=1e-10, atol=1e-12)
+    assert mapped.intercept == pytest.approx(mem.intercept, rel=1e-10, abs=1e-12)
+    assert mapped.converged and mem.converged

@@ -37,6 +37,11 @@ AUTO_NEWTON_MAX_COEF = 1000
 #: at least this factor (the Hessian then barely changes between iterates).
 NEWTON_REUSE_RATIO = 0.25
 
+#: On at least this many rows, Newton's first Hessian is taken from a strided
+#: subsample of about ``NEWTON_SUBSAMPLE_ROWS`` rows (see ``newton``).
+NEWTON_SUBSAMPLE_MIN_ROWS = 200_000
+NEWTON_SUBSAMPLE_ROWS = 100_000
+
 #: Newton-CG stops its inner CG after this many Hessian-vector products; the
 #: partial solution is still a descent direction.
 NEWTON_CG_MAX_INNER = 200
@@ -188,34 +193,70 @@ def newton(objective, coef0, options):
     the expensive part, so near the optimum its factor is reused (the
     Shamanskii / chord variant, Kelley 1995, §5.4): after a full step that cut
     max|∇J| at least ``NEWTON_REUSE_RATIO``-fold, the next step solves with the
-    same factor; any weaker step refreshes it.  The line search keeps every
-    step a descent step either way.  Each iteration costs one fused
-    loss+gradient pass, plus one Hessian when the factor is refreshed.
+    same factor; any weaker step refreshes it.  On large data the factors come
+    from the Hessian of every k-th row only, about ``NEWTON_SUBSAMPLE_ROWS``
+    rows (sub-sampled Newton, Roosta-Khorasani & Mahoney 2019): its relative
+    error, ~sqrt(d/m), bounds the linear rate of the iteration, so it serves
+    as long as a step from a fresh subsample factor still cuts max|∇J|
+    fourfold; after the first one that does not, every factor is exact.  The
+    line search keeps every step a descent step, and the gradient is always
+    exact, so the solution is the same.  Each iteration
+    costs one fused loss+gradient pass, plus one Hessian when the factor is
+    refreshed.
     """
     coef = np.array(coef0, dtype=np.float64)
     loss, grad = objective.loss_gradient(coef)
     progress = _Progress("newton", options, coef, loss, grad)
+    sample = _row_subsample(objective, NEWTON_SUBSAMPLE_ROWS)
     k = 0
     factor = None
     while k < options.max_iter and not _converged(grad, options.tol):
         fresh = factor is None
         if fresh:
-            factor = _EquilibratedCholesky(objective.hessian(coef))
+            factor = _EquilibratedCholesky((sample or objective).hessian(coef))
         direction = factor.solve(-grad)
         found = _armijo(objective, coef, loss, grad, direction)
         if found is None:
-            if fresh:
+            if fresh and sample is None:
                 break
-            factor = None  # the old factor gave no descent: refresh and retry
+            if fresh:
+                sample = None  # the subsample's curvature gave no descent: exact from now on
+            factor = None
             continue
         t, coef, loss, new_grad = found
         reduction = np.max(np.abs(new_grad)) / np.max(np.abs(grad))
         if not (t == 1.0 and reduction <= NEWTON_REUSE_RATIO):
+            if fresh:
+                sample = None  # even a fresh subsample factor is not good enough here
             factor = None
         grad = new_grad
         k += 1
         progress(k, coef, loss, grad, t * float(np.max(np.abs(direction))))
     return SolverOutput(coef, k, progress.history, loss, grad)
+
+
+def _row_subsample(objective, rows):
+    """The same objective on every k-th row (about ``rows`` of them), or None.
+
+    None when the data have fewer than ``NEWTON_SUBSAMPLE_MIN_ROWS`` rows or
+    the subsample would carry no weight.  Dense, sparse and dask X all take a
+    strided row slice.
+    """
+    if objective.n_samples < NEWTON_SUBSAMPLE_MIN_ROWS or objective.reduction != "mean":
+        return None
+    step = objective.n_samples // rows
+    weight = None if objective.sample_weight is None else objective.sample_weight[::step]
+    if weight is not None and not float(weight.sum()) > 0:
+        return None
+    return LogisticLoss(
+        objective.X[::step],
+        objective.y[::step],
+        sample_weight=weight,
+        fit_intercept=objective.fit_intercept,
+        l2=objective.l2,
+        backend=objective.backend,
+        n_threads=objective.n_threads,
+    )
 
 
 class _EquilibratedCholesky:
