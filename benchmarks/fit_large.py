@@ -21,6 +21,7 @@ and max |Δmargin| over 20,000 rows.
 from __future__ import annotations
 
 import argparse
+import functools
 import platform
 import time
 import warnings
@@ -107,8 +108,6 @@ def main():
         sd = X[:20000].std(axis=0)
         print(f"\n## kind={kind}")
         print(f"{'fitter':26s} {'time s':>8s} {'iters':>6s} {'max|Δcoef|·sd':>14s} {'max|Δmargin|':>13s}  warnings")
-        ref = None
-        ours, peers = {}, {}
         names = [name for name in fitters if name not in args.skip]
         best, results = {}, {}
         with threadpool_limits(limits=args.threads):
@@ -117,7 +116,7 @@ def main():
                 for name in names:
                     if round_ > 0 and best[name] > REPEAT_BELOW_SECONDS:
                         continue
-                    results[name], seconds, warned = timed(lambda: fitters[name](X, y))
+                    results[name], seconds, warned = timed(functools.partial(fitters[name], X, y))
                     best[name] = min(best.get(name, np.inf), seconds)
                     results[name] += (warned,)
         ref_coef, ref_intercept = results[names[0]][:2]

@@ -20,6 +20,7 @@ the library stays thread- and fork-safe, only without concurrent kernels.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -99,6 +100,22 @@ def needs_launch_lock() -> bool:
 
 def max_threads() -> int:
     return numba.config.NUMBA_NUM_THREADS
+
+
+def launch(kernel, n_threads, *args):
+    """``kernel(*args)`` on ``n_threads`` Numba threads (None: all), then restore the count.
+
+    Numba's thread count is per calling thread, so concurrent callers with
+    different counts do not interfere; the lock is taken only on a layer
+    that cannot run concurrent launches.
+    """
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads or numba.config.NUMBA_NUM_THREADS)
+    try:
+        with _launch_lock if needs_launch_lock() else contextlib.nullcontext():
+            return kernel(*args)
+    finally:
+        numba.set_num_threads(previous)
 
 
 def jit(func):

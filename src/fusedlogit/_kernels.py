@@ -4,8 +4,8 @@ Every function here takes already-validated, C-contiguous float32/float64
 arrays and returns the *unscaled* data term of the objective (sums over
 samples, no ``1/S``, no L2); ``objective.LogisticLoss`` applies those once for
 both backends.  ``sample_weight=None`` means "all ones"; Numba compiles a
-separate specialisation for it, so the unweighted loops carry no test per row.  Coefficients
-and every accumulator are float64 whatever the dtype of X.
+separate specialisation for it, so the unweighted loops carry no test per
+row.  Coefficients and every accumulator are float64 whatever the dtype of X.
 
 Parallel layout: rows are split into a fixed number of contiguous chunks that
 depends on ``n`` only, never on the thread count; each chunk accumulates into
@@ -71,13 +71,6 @@ def sigmoid_from_tail(z, t):
     """σ(z) = 1/(1 + t) for z ≥ 0 and t/(1 + t) otherwise: no overflow."""
     inv = 1.0 / (1.0 + t)
     return inv if z >= 0.0 else t * inv
-
-
-@jit
-def sample_terms(z, y):
-    """(ℓ(z, y), σ(z)) from one t = e^{−|z|}."""
-    t = tail_factor(z)
-    return loss_from_tail(z, y, t), sigmoid_from_tail(z, t)
 
 
 @jit

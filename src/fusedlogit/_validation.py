@@ -147,6 +147,21 @@ def check_l2(l2):
     return float(l2)
 
 
+def check_tol(tol):
+    if not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
+        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+    return float(tol)
+
+
+def check_max_iter(max_iter, default):
+    """A positive int, or ``default`` for None."""
+    if max_iter is None:
+        return default
+    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}")
+    return int(max_iter)
+
+
 def check_n_threads(n_threads, limit=None):
     """None, or a positive int not above ``limit`` (Numba's thread count)."""
     if n_threads is None:

@@ -37,19 +37,15 @@ from numba import prange
 
 from ._config import jit, pjit
 from ._kernels import block_accumulate, block_margins, block_residuals, sample_curvature, sigmoid
+# The line search and the separation test use the same constants as ``solvers.fit``.
+from .solvers import ARMIJO_C1, MAX_BACKTRACKS, SEPARATION_MARGIN_STEP
 
 #: Rows per block: margins, residuals and weighted rows of a block are kept
 #: in a small scratch array so each sweep is a vectorisable loop.
 BLOCK_ROWS = 128
 
-#: Armijo sufficient-decrease constant and backtracking limit (as ``solvers``).
-ARMIJO_C1 = 1e-4
-MAX_BACKTRACKS = 60
 #: Shifted Cholesky: at most this many shifts τ (1e-10, ×10 each) are tried.
 MAX_SHIFTS = 20
-#: Separation test of ``solvers.fit``: at a converged point with l2 = 0, a
-#: Newton step that would still move some margin by more than this.
-SEPARATION_MARGIN_STEP = 0.5
 
 # newton_solve status codes
 CONVERGED = 0

@@ -8,14 +8,20 @@ group.  Importing this module does not import Numba.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import numbers
 import warnings
 
 import numpy as np
 
-from ._validation import as_features, as_labels, as_sample_weight, check_l2, check_n_threads
+from ._validation import (
+    as_features,
+    as_labels,
+    as_sample_weight,
+    check_l2,
+    check_max_iter,
+    check_n_threads,
+    check_tol,
+)
 from .solvers import ConvergenceWarning
 
 #: ``max_iter=None`` means this many Newton iterations (as ``fit``'s newton).
@@ -109,13 +115,8 @@ def fit_many(
     y = as_labels(y, n, X.dtype)
     sample_weight = as_sample_weight(sample_weight, n, X.dtype)
     l2 = check_l2(l2)
-    if not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
-        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
-    if max_iter is not None and (
-        isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) or max_iter < 1
-    ):
-        raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}")
-    max_iter = DEFAULT_MAX_ITER if max_iter is None else int(max_iter)
+    tol = check_tol(tol)
+    max_iter = check_max_iter(max_iter, DEFAULT_MAX_ITER)
     groups = np.asarray(groups)
     if groups.ndim != 1:
         raise ValueError(f"groups must be a 1-D array, got {groups.ndim} dimension(s)")
@@ -143,7 +144,7 @@ def fit_many(
     loss = np.empty(n_groups)
     from .jit import CONVERGED, SEPARATED, fit_groups
 
-    _launch(fit_groups, n_threads, X_sorted, y_sorted, sw_sorted, offsets, l2, float(tol), max_iter, coef, n_iter, status, loss)
+    _config.launch(fit_groups, n_threads, X_sorted, y_sorted, sw_sorted, offsets, l2, tol, max_iter, coef, n_iter, status, loss)
 
     converged = status == CONVERGED
     separated = status == SEPARATED
@@ -180,18 +181,3 @@ def _group_slices(groups):
     starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
     offsets = np.concatenate(([0], starts, [len(ordered)])).astype(np.int64)
     return ordered[offsets[:-1]], offsets, order
-
-
-def _launch(kernel, n_threads, *args):
-    """Run a parallel kernel with ``n_threads`` Numba threads (same rule as LogisticLoss._run)."""
-    import numba
-
-    from ._config import _launch_lock, needs_launch_lock
-
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n_threads or numba.config.NUMBA_NUM_THREADS)
-    try:
-        with _launch_lock if needs_launch_lock() else contextlib.nullcontext():
-            kernel(*args)
-    finally:
-        numba.set_num_threads(previous)

@@ -82,17 +82,9 @@ def call_backend(impl, name, n_threads, *args):
     with _blas_limits(n_threads) if uses_blas else contextlib.nullcontext():
         if impl is _reference:
             return fn(*args)
-        import numba
+        from ._config import launch
 
-        from ._config import _launch_lock, needs_launch_lock
-
-        previous = numba.get_num_threads()
-        numba.set_num_threads(n_threads or numba.config.NUMBA_NUM_THREADS)
-        try:
-            with _launch_lock if needs_launch_lock() else contextlib.nullcontext():
-                return fn(*args)
-        finally:
-            numba.set_num_threads(previous)
+        return launch(fn, n_threads, *args)
 
 
 class LogisticLoss:

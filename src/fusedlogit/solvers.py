@@ -22,7 +22,7 @@ import scipy.linalg
 import scipy.optimize
 
 from .objective import BACKENDS, LogisticLoss
-from ._validation import check_choice
+from ._validation import check_choice, check_max_iter, check_tol
 
 SOLVERS = ("auto", "newton", "lbfgs", "newton-cg", "gd")
 
@@ -511,12 +511,8 @@ def fit(
     """
     check_choice("solver", solver, SOLVERS)
     check_choice("backend", backend, BACKENDS)
-    if not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
-        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
-    if max_iter is not None and (
-        isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) or max_iter < 1
-    ):
-        raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}")
+    tol = check_tol(tol)
+    max_iter = check_max_iter(max_iter, None)  # None: the chosen solver's default, below
     if learning_rate is not None and (
         not isinstance(learning_rate, numbers.Real) or not np.isfinite(learning_rate) or learning_rate <= 0
     ):
@@ -529,8 +525,8 @@ def fit(
     )
     name = resolve_solver(solver, objective.n_coef)
     options = SolverOptions(
-        tol=float(tol),
-        max_iter=int(max_iter) if max_iter is not None else DEFAULT_MAX_ITER[name],
+        tol=tol,
+        max_iter=DEFAULT_MAX_ITER[name] if max_iter is None else max_iter,
         callback=callback,
         verbose=bool(verbose),
         learning_rate=None if learning_rate is None else float(learning_rate),
