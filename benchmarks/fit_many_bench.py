@@ -91,9 +91,8 @@ def main(argv=None):
             t, r = best_time(lambda: fit_many(X, y, groups, l2=l2, tol=args.tol, n_threads=threads), args.repeat)
             reference = np.c_[r.coef, r.intercept]
             rows.append((f"fit_many, {threads} thread(s), rows grouped", t, 0.0, bool(r.converged.all())))
-        t, r = best_time(
-            lambda: fit_many(X[shuffled], y[shuffled], groups[shuffled], l2=l2, tol=args.tol, n_threads=2), args.repeat
-        )
+        Xs, ys, gs = X[shuffled], y[shuffled], groups[shuffled]
+        t, r = best_time(lambda: fit_many(Xs, ys, gs, l2=l2, tol=args.tol, n_threads=2), args.repeat)
         rows.append(("fit_many, 2 threads, rows shuffled (incl. sort)", t, 0.0, bool(r.converged.all())))
         t, coef = best_time(lambda: fusedlogit_loop(X, y, slices, l2, args.tol), 1)
         rows.append(("loop of fusedlogit.fit (1 thread)", t, np.abs(coef - reference).max(), True))

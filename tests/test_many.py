@@ -66,6 +66,28 @@ def test_string_labels_and_row_order_do_not_matter(rng):
     np.testing.assert_array_equal(as_list.coef, r.coef)
 
 
+@pytest.mark.parametrize(
+    "codes",
+    [
+        np.array([-100, 100, 27], dtype=np.int8),  # span 200 overflows int8: sorted in int64
+        np.array([5, 2**40, -(2**40)], dtype=np.int64),  # span ≥ 2^16: comparison sort
+        np.array([2**64 - 1, 2**63, 7], dtype=np.uint64),  # above the int64 range
+        np.array([3, 1, 2], dtype=np.uint16),
+    ],
+)
+def test_integer_labels_of_any_width_and_span(rng, codes):
+    X, y, which = grouped_problem(rng, [70, 90, 80])
+    labels = codes[which]
+    r = fit_many(X, y, labels)
+    np.testing.assert_array_equal(r.groups, np.sort(codes))
+    assert r.groups.dtype == codes.dtype
+    # The same rows under labels 0, 1, 2 in the same order give the same fits, row for row.
+    rank = np.argsort(np.argsort(codes))
+    same = fit_many(X, y, rank[which])
+    np.testing.assert_array_equal(r.coef, same.coef)
+    np.testing.assert_array_equal(r.intercept, same.intercept)
+
+
 def test_thread_count_does_not_change_results(rng):
     X, y, which = grouped_problem(rng, [50] * 12)
     one = fit_many(X, y, which, n_threads=1)
@@ -89,7 +111,7 @@ def test_failed_groups_are_reported_without_aborting_others(rng):
     assert np.isnan(r.loss[4]) and np.isfinite(r.loss[:4]).all()
     for g in (0, 3):  # the healthy groups are exactly as when fitted alone
         rows = which == g
-        alone = fit_many(X[rows], y[rows], which[rows])
+        alone = fit_many(X[rows], y[rows], which[rows], sample_weight=sw[rows])
         np.testing.assert_array_equal(r.coef[g], alone.coef[0])
     # With a penalty every group with weight has a finite minimiser.
     with pytest.warns(ConvergenceWarning, match="1 of 5"):

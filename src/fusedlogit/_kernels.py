@@ -80,11 +80,16 @@ def sigmoid(z):
 
 
 @jit
-def sample_curvature(z):
-    """p(1 − p) = t / (1 + t)² with t = e^{−|z|}: exact in both tails."""
-    t = tail_factor(z)
+def curvature_from_tail(t):
+    """p(1 − p) = t / (1 + t)² for t = e^{−|z|}: exact in both tails."""
     inv = 1.0 / (1.0 + t)
     return t * inv * inv
+
+
+@jit
+def sample_curvature(z):
+    """p(1 − p) = σ'(z) for any z."""
+    return curvature_from_tail(tail_factor(z))
 
 
 # -- sweeps over one block of rows ----------------------------------------------
@@ -161,14 +166,94 @@ def block_accumulate(Xb, r, acc):
             acc[j] += ri * Xb[i, j]
 
 
+# -- sweeps over a transposed block, T = X_b^T (d, m), C-contiguous -----------
+# ``fusedlogit.jit`` works on such blocks: every sweep is then a contiguous loop
+# over samples, which suits its small, cache-resident problems.
+
+
 @jit
-def block_residuals(buf, yb, sb, want_loss):
+def transpose_rows(X, rows, start, m, out):
+    """out[j, i] = X[r_i, j] for i < m, r_i = start + i, or rows[start + i] if ``rows`` is given."""
+    d = X.shape[1]
+    for i in range(m):
+        r = start + i if rows is None else rows[start + i]
+        for j in range(d):
+            out[j, i] = X[r, j]
+
+
+@jit
+def transposed_margins(T, start, stop, w, b, out):
+    """out[i] = x_i·w + b for the samples start..stop−1, the columns of T = X^T.
+
+    Contiguous, vectorised passes over the block, two features per pass
+    (w may be longer than d; the rest is ignored).
+    """
+    d = T.shape[0]
+    z = out[: stop - start]
+    j = d % 2
+    if j == 1:
+        w0 = w[0]
+        x0 = T[0, start:stop]
+        for i in range(z.shape[0]):
+            z[i] = b + w0 * x0[i]
+    else:
+        z[:] = b
+    while j < d:
+        w0 = w[j]
+        w1 = w[j + 1]
+        x0 = T[j, start:stop]
+        x1 = T[j + 1, start:stop]
+        for i in range(z.shape[0]):
+            z[i] += w0 * x0[i] + w1 * x1[i]
+        j += 2
+
+
+@jit
+def transposed_accumulate(T, start, r, out):
+    """out[j] += Σ_i T[j, start + i] r[i] for j < d: X_b^T r, four features per pass over r."""
+    d = T.shape[0]
+    stop = start + r.shape[0]
+    j = 0
+    while j + 4 <= d:
+        x0 = T[j, start:stop]
+        x1 = T[j + 1, start:stop]
+        x2 = T[j + 2, start:stop]
+        x3 = T[j + 3, start:stop]
+        t0 = 0.0
+        t1 = 0.0
+        t2 = 0.0
+        t3 = 0.0
+        for i in range(r.shape[0]):
+            ri = r[i]
+            t0 += x0[i] * ri
+            t1 += x1[i] * ri
+            t2 += x2[i] * ri
+            t3 += x3[i] * ri
+        out[j] += t0
+        out[j + 1] += t1
+        out[j + 2] += t2
+        out[j + 3] += t3
+        j += 4
+    for last in range(j, d):
+        xj = T[last, start:stop]
+        total = 0.0
+        for i in range(r.shape[0]):
+            total += xj[i] * r[i]
+        out[last] += total
+
+
+# -- per-sample transforms of a block's margins -------------------------------
+
+
+@jit
+def block_residuals(buf, yb, sb, want_loss, curvature_out=None):
     """Turn margins into residuals in place: buf[i] = z_i → r_i = s_i (p_i − y_i).
 
     Returns (Σ s_i ℓ_i, Σ r_i) over the block (the loss sum is 0 unless
-    ``want_loss``).  ``sb=None`` means unit weights.  Each loop is
-    straight-line code that LLVM vectorises; the ``want_loss`` test sits
-    outside the loops for that reason.
+    ``want_loss``).  ``sb=None`` means unit weights.  With ``want_loss``, a
+    ``curvature_out`` array also gets h_i = s_i p_i (1 − p_i) from the same
+    e^{−|z|}.  Each loop is straight-line code that LLVM vectorises; the
+    ``want_loss`` test sits outside the loops for that reason.
     """
     loss_sum = 0.0
     r_sum = 0.0
@@ -179,6 +264,8 @@ def block_residuals(buf, yb, sb, want_loss):
             t = tail_factor(z)
             loss_sum += s * loss_from_tail(z, yb[i], t)
             r = s * (sigmoid_from_tail(z, t) - yb[i])
+            if curvature_out is not None:
+                curvature_out[i] = s * curvature_from_tail(t)
             r_sum += r
             buf[i] = r
     else:
