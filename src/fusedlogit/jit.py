@@ -136,8 +136,7 @@ def _curvatures(coef, T, m, sample_weight, curvature, work):
         stop = min(start + BLOCK_ROWS, m)
         transposed_margins(T, start, stop, coef, _intercept(coef, d), z)
         for i in range(stop - start):
-            s = 1.0 if sample_weight is None else sample_weight[start + i]
-            curvature[start + i] = s * sample_curvature(z[i])
+            curvature[start + i] = _weight(sample_weight, start + i) * sample_curvature(z[i])
 
 
 @jit
@@ -145,12 +144,13 @@ def _add_hessian(T, m, curvature, hess, work):
     """Add the upper triangle of X̃^T diag(h) X̃ into ``hess`` (k, k), h = ``curvature``.
 
     k = d + 1 (intercept) or d.  Per block, the samples scaled by √h_i,
-    x̃_i √h_i, are written into ``work`` ((k + 1, ≥ BLOCK_ROWS)) and their
-    Gram matrix is added.
+    x̃_i √h_i, are written into rows 0..k−1 of ``work`` ((d + 1, ≥ BLOCK_ROWS)
+    or more) and their Gram matrix is added.  Row d holds √h_i itself: the
+    intercept's entry of x̃_i √h_i, and outside the Gram matrix without one.
     """
     d = T.shape[0]
     k = hess.shape[0]
-    root = work[k]
+    root = work[d]
     for start in range(0, m, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, m)
         nb = stop - start
@@ -162,8 +162,6 @@ def _add_hessian(T, m, curvature, hess, work):
             scaled = work[j]
             for i in range(nb):
                 scaled[i] = root[i] * xj[i]
-        if k > d:
-            work[d, :nb] = root[:nb]
         _add_gram(work, k, nb, hess)
 
 
