@@ -40,6 +40,20 @@ def test_loss_gradient_and_hessian_equal_logistic_loss_sum(rng, fit_intercept, d
         np.testing.assert_array_equal(hess, hess.T)
 
 
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 9])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_hessian_at_every_tile_shape(rng, d, fit_intercept):
+    # The Gram matrix goes in 2 × 4 tiles: odd d pairs the last row with
+    # itself and d mod 4 ≠ 0 leaves narrow last tiles; n = 1100 spans three blocks.
+    X, y, sw = random_problem(rng, n=1100, d=d, weights=True)
+    coef = rng.standard_normal(d + fit_intercept)
+    ref = LogisticLoss(X, y, sample_weight=sw, fit_intercept=fit_intercept, reduction="sum").hessian(coef)
+    hess = np.full((len(coef), len(coef)), np.nan)
+    fj.hessian(coef, X, sw, hess)
+    np.testing.assert_allclose(hess, ref, rtol=1e-11, atol=1e-13 * np.abs(ref).max())
+    np.testing.assert_array_equal(hess, hess.T)
+
+
 def test_predict_proba_matches_package_and_is_stable_in_tails(rng):
     X, _, _ = random_problem(rng, n=50, d=4)
     coef = rng.standard_normal(5)

@@ -7,8 +7,8 @@ import pytest
 from test_jit import assert_same_minimiser, scipy_minimiser
 
 import fusedlogit
-from fusedlogit import ConvergenceWarning
-from fusedlogit import fit_many
+from fusedlogit import ConvergenceWarning, fit_many
+from fusedlogit import jit as fj
 
 
 def grouped_problem(rng, sizes, d=3):
@@ -162,3 +162,37 @@ def test_invalid_arguments_raise_like_logistic_loss(kwargs, match):
     X, y, groups = args.pop("X"), args.pop("y"), args.pop("groups")
     with pytest.raises(ValueError, match=match):
         fit_many(X, y, groups, **args)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_non_finite_value_in_one_group_raises(rng, bad, dtype):
+    # X's values are checked as each group is gathered: one bad entry in one
+    # group of many, with interleaved labels, must still be found.
+    X, y, which = grouped_problem(rng, [60, 70, 80, 90])
+    order = rng.permutation(len(y))
+    X, y, which = X[order].astype(dtype), y[order], which[order]
+    X[int(np.flatnonzero(which == 2)[-1]), 1] = bad
+    before = X.copy()
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        fit_many(X, y, which, l2=0.1)
+    np.testing.assert_array_equal(X, before)
+
+
+def test_counting_order_is_a_stable_sort(rng):
+    keys = rng.integers(0, 37, size=5000)
+    keys[::7] = 36  # a key of many ties
+    order = np.empty(len(keys), dtype=np.int64)
+    counts = fj.counting_order(keys, 40, order)
+    np.testing.assert_array_equal(order, np.argsort(keys, kind="stable"))
+    np.testing.assert_array_equal(counts, np.bincount(keys, minlength=40))
+
+
+def test_large_label_span_takes_the_comparison_sort(rng):
+    # Labels spanning more than n + 2^16 values are not counted but sorted.
+    X, y, which = grouped_problem(rng, [50, 60, 70])
+    wide = np.array([0, 10**6, 2 * 10**6])[which]
+    r = fit_many(X, y, wide, l2=0.1)
+    same = fit_many(X, y, which, l2=0.1)
+    np.testing.assert_array_equal(r.groups, [0, 10**6, 2 * 10**6])
+    np.testing.assert_array_equal(r.coef, same.coef)

@@ -57,13 +57,18 @@ def check_vector_form(name, a, n):
         raise ValueError(f"{name} must hold real numbers, got dtype {a.dtype}")
 
 
-def as_features(X, *, contiguous):
-    """X as a finite 2-D float32/float64 array (C-contiguous if asked)."""
+def as_features(X, *, contiguous, finite=True):
+    """X as a 2-D float32/float64 array (C-contiguous if asked), checked finite.
+
+    ``finite=False`` leaves the NaN/inf check to a caller that reads every
+    value anyway (``fit_many`` checks each group as it gathers it).
+    """
     X = np.asarray(X)
     check_features_form(X)
     dtype = float_dtype(X)
     X = np.ascontiguousarray(X, dtype=dtype) if contiguous else X.astype(dtype, copy=False)
-    check_finite("X", X)
+    if finite:
+        check_finite("X", X)
     return X
 
 

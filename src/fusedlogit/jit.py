@@ -34,22 +34,27 @@ finite, y in [0, 1], weights ≥ 0 (``fit_many`` validates for you).
 from __future__ import annotations
 
 import numpy as np
-
 from numba import prange
 
 from ._config import jit, pjit
 from ._kernels import (
     block_residuals,
+    curvature_from_tail,
+    gather,
+    loss_from_tail,
     sample_curvature,
     sigmoid,
+    sigmoid_from_tail,
+    tail_factor,
     transpose_rows,
     transposed_accumulate,
     transposed_margins,
 )
+
 # The line search and the separation test use the same constants as ``solvers.fit``.
 from .solvers import ARMIJO_C1, MAX_BACKTRACKS, SEPARATION_MARGIN_STEP
 
-#: Samples per block: the block's margins and scaled samples are kept in a
+#: Samples per block: the block's margins, then residuals, are kept in a
 #: small scratch array (512 covers a typical small fit in one block).
 BLOCK_ROWS = 512
 
@@ -62,6 +67,7 @@ MAX_ITER = 1  # iteration limit reached
 STALLED = 2  # no step decreases J (rounding floor above tol)
 SEPARATED = 3  # l2 = 0 and (quasi-)separable or one class: no finite minimiser
 NO_WEIGHT = 4  # Σ s_i = 0: J is undefined
+NOT_FINITE = 5  # fit_groups only: the group's rows of X hold NaN or inf (not fitted)
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -99,23 +105,22 @@ def _intercept(coef, d):
 
 
 @jit
-def _data_sums(coef, T, m, y, sample_weight, grad, curvature, work):
+def _data_sums(coef, T, m, y, sample_weight, grad, curvature, buf):
     """Add ∇L into ``grad``, write h_i = s_i p_i (1 − p_i) into ``curvature``; return L.
 
     The data are the first m columns of T = X^T, shape (d, ≥ m), C-contiguous,
     so that every sweep below is a contiguous, vectorised loop over samples.
     L = Σ s_i ℓ_i and ∇L = X̃^T r with r_i = s_i (p_i − y_i).
     ``curvature=None`` skips h; ``sample_weight`` is None or (≥ m,);
-    ``work`` is scratch of at least BLOCK_ROWS columns.  Per block of
+    ``buf`` is scratch of at least BLOCK_ROWS entries.  Per block of
     samples: margins z, then r and h from one e^{−|z|}, then X_b^T r.
     """
     d = T.shape[0]
     k = grad.shape[0]
-    z = work[0]
     loss = 0.0
     for start in range(0, m, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, m)
-        zb = z[: stop - start]
+        zb = buf[: stop - start]
         sb = None if sample_weight is None else sample_weight[start:stop]
         transposed_margins(T, start, stop, coef, _intercept(coef, d), zb)
         hb = None if curvature is None else curvature[start:stop]
@@ -128,41 +133,41 @@ def _data_sums(coef, T, m, y, sample_weight, grad, curvature, work):
 
 
 @jit
-def _curvatures(coef, T, m, sample_weight, curvature, work):
+def _curvatures(coef, T, m, sample_weight, curvature, buf):
     """curvature[i] = h_i = s_i p_i (1 − p_i) for the first m columns of T = X^T."""
     d = T.shape[0]
-    z = work[0]
     for start in range(0, m, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, m)
-        transposed_margins(T, start, stop, coef, _intercept(coef, d), z)
+        transposed_margins(T, start, stop, coef, _intercept(coef, d), buf)
         for i in range(stop - start):
-            curvature[start + i] = _weight(sample_weight, start + i) * sample_curvature(z[i])
+            curvature[start + i] = _weight(sample_weight, start + i) * sample_curvature(buf[i])
 
 
 @jit
-def _add_hessian(T, m, curvature, hess, work):
+def _add_hessian(T, m, curvature, hess):
     """Add the upper triangle of X̃^T diag(h) X̃ into ``hess`` (k, k), h = ``curvature``.
 
-    k = d + 1 (intercept) or d.  Per block, the samples scaled by √h_i,
-    x̃_i √h_i, are written into rows 0..k−1 of ``work`` ((d + 1, ≥ BLOCK_ROWS)
-    or more) and their Gram matrix is added.  Row d holds √h_i itself: the
-    intercept's entry of x̃_i √h_i, and outside the Gram matrix without one.
+    k = d + 1 (intercept) or d.  Per block of samples: the weighted Gram
+    matrix Σ_i h_i x_i x_i^T of the features, then with an intercept its
+    column X_b^T h and corner Σ_i h_i.
     """
     d = T.shape[0]
     k = hess.shape[0]
-    root = work[d]
     for start in range(0, m, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, m)
-        nb = stop - start
         hb = curvature[start:stop]
-        for i in range(nb):
-            root[i] = np.sqrt(hb[i])
-        for j in range(d):
-            xj = T[j, start:stop]
-            scaled = work[j]
-            for i in range(nb):
-                scaled[i] = root[i] * xj[i]
-        _add_gram(work, k, nb, hess)
+        _add_weighted_gram(T, start, hb, hess)
+        if k > d:
+            for j in range(d):
+                xj = T[j, start:stop]
+                total = 0.0
+                for i in range(hb.shape[0]):
+                    total += hb[i] * xj[i]
+                hess[j, d] += total
+            total = 0.0
+            for i in range(hb.shape[0]):
+                total += hb[i]
+            hess[d, d] += total
 
 
 @jit
@@ -173,7 +178,7 @@ def _row_block_sums(coef, X, y, sample_weight, grad, hess):
     """
     n, d = X.shape
     k = coef.shape[0]
-    work = np.empty((k + 1, BLOCK_ROWS))
+    buf = np.empty(BLOCK_ROWS)
     T = np.empty((d, BLOCK_ROWS), X.dtype)
     curvature = np.empty(BLOCK_ROWS)
     loss = 0.0
@@ -182,32 +187,35 @@ def _row_block_sums(coef, X, y, sample_weight, grad, hess):
         sb = None if sample_weight is None else sample_weight[start:stop]
         transpose_rows(X, None, start, stop - start, T)
         if y is None:
-            _curvatures(coef, T, stop - start, sb, curvature, work)
-            _add_hessian(T, stop - start, curvature, hess, work)
+            _curvatures(coef, T, stop - start, sb, curvature, buf)
+            _add_hessian(T, stop - start, curvature, hess)
         else:
-            loss += _data_sums(coef, T, stop - start, y[start:stop], sb, grad, None, work)
+            loss += _data_sums(coef, T, stop - start, y[start:stop], sb, grad, None, buf)
     return loss
 
 
 @jit
-def _add_gram(A, k, m, out):
-    """out[j, c] += Σ_i A[j, i] A[c, i] for j ≤ c < k, i < m (the upper triangle).
+def _add_weighted_gram(T, start, h, out):
+    """out[j, c] += Σ_i h_i T[j, start + i] T[c, start + i] for j ≤ c < d, i < len(h).
 
+    The upper triangle of X_b^T diag(h) X_b, T = X^T (d, ≥ start + len(h)).
     Register tiles of two rows j, j + 1 by four columns: eight independent
-    vectorised dot products that share each load, 1.5× faster than tiles of
-    one row.  A tile may also add to out[j + 1, j], below the diagonal,
-    which the callers overwrite (``_symmetrise``).
+    vectorised dot products that share each load, with h_i applied once to
+    each of the two rows.  A tile may also add to out[j + 1, j], below the
+    diagonal, which the callers overwrite (``_symmetrise``).
     """
-    for j in range(0, k, 2):
-        a0 = A[j, :m]
-        a1 = A[min(j + 1, k - 1), :m]  # odd k: the last row is paired with itself
+    d = T.shape[0]
+    stop = start + h.shape[0]
+    for j in range(0, d, 2):
+        a0 = T[j, start:stop]
+        a1 = T[min(j + 1, d - 1), start:stop]  # odd d: the last row is paired with itself
         col = j
-        while col < k:
-            width = min(4, k - col)
-            c0 = A[col, :m]
-            c1 = A[col + min(1, width - 1), :m]  # narrow last tile: repeat a column
-            c2 = A[col + min(2, width - 1), :m]
-            c3 = A[col + min(3, width - 1), :m]
+        while col < d:
+            width = min(4, d - col)
+            c0 = T[col, start:stop]
+            c1 = T[col + min(1, width - 1), start:stop]  # narrow last tile: repeat a column
+            c2 = T[col + min(2, width - 1), start:stop]
+            c3 = T[col + min(3, width - 1), start:stop]
             s0 = 0.0
             s1 = 0.0
             s2 = 0.0
@@ -216,9 +224,9 @@ def _add_gram(A, k, m, out):
             t1 = 0.0
             t2 = 0.0
             t3 = 0.0
-            for i in range(m):
-                x = a0[i]
-                u = a1[i]
+            for i in range(h.shape[0]):
+                x = h[i] * a0[i]
+                u = h[i] * a1[i]
                 s0 += x * c0[i]
                 s1 += x * c1[i]
                 s2 += x * c2[i]
@@ -231,7 +239,7 @@ def _add_gram(A, k, m, out):
             pair = (t0, t1, t2, t3)
             for c in range(width):
                 out[j, col + c] += sums[c]
-                if j + 1 < k:
+                if j + 1 < d:
                     out[j + 1, col + c] += pair[c]
             col += 4
 
@@ -309,11 +317,11 @@ def predict_proba(coef, X, out):
 
 
 @jit
-def _objective(coef, T, y, sample_weight, l2, inv_s, grad, curvature, work):
+def _objective(coef, T, y, sample_weight, l2, inv_s, grad, curvature, buf):
     """J = L/S + (l2/2)||w||² and ∇J at coef, T = X^T; grad overwritten, h into curvature."""
     d, n = T.shape
     grad[:] = 0.0
-    loss = _data_sums(coef, T, n, y, sample_weight, grad, curvature, work)
+    loss = _data_sums(coef, T, n, y, sample_weight, grad, curvature, buf)
     penalty = 0.0
     for j in range(coef.shape[0]):
         grad[j] *= inv_s
@@ -324,11 +332,39 @@ def _objective(coef, T, y, sample_weight, l2, inv_s, grad, curvature, work):
 
 
 @jit
-def _objective_hessian(T, curvature, l2, inv_s, hess, work):
+def _start_objective(b, T, y, sample_weight, mean, inv_s, grad, curvature, buf):
+    """``_objective`` at the start w = 0, intercept b (0 without one): every z_i = b.
+
+    With p = σ(b) the same for all samples and ȳ = ``mean`` (the weighted mean
+    of y), J = softplus(b) − b·ȳ, ∂J/∂b = p − ȳ and h_i = s_i p(1 − p) need no
+    pass over the data; ∇_w J = X^T r / S, r_i = s_i (p − y_i), takes one,
+    without transcendentals.
+    """
+    d, n = T.shape
+    tail = tail_factor(b)
+    p = sigmoid_from_tail(b, tail)
+    p_curvature = curvature_from_tail(tail)
+    grad[:] = 0.0
+    for start in range(0, n, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, n)
+        for i in range(stop - start):
+            s = _weight(sample_weight, start + i)
+            buf[i] = s * (p - y[start + i])  # r_i
+            curvature[start + i] = s * p_curvature
+        transposed_accumulate(T, start, buf[: stop - start], grad)
+    for j in range(d):
+        grad[j] *= inv_s
+    if grad.shape[0] > d:
+        grad[d] = p - mean
+    return loss_from_tail(b, mean, tail)
+
+
+@jit
+def _objective_hessian(T, curvature, l2, inv_s, hess):
     """∇²J = X̃^T diag(h) X̃ / S + l2·I (not on the intercept) into hess, full."""
     d, n = T.shape
     hess[:, :] = 0.0
-    _add_hessian(T, n, curvature, hess, work)
+    _add_hessian(T, n, curvature, hess)
     for j in range(hess.shape[0]):
         for col in range(j, hess.shape[0]):
             hess[j, col] *= inv_s
@@ -457,13 +493,13 @@ def _newton(T, y, sample_weight, l2, coef_out, tol, max_iter):
     direction = np.empty(k)
     factor = np.empty((k, k))
     scale = np.empty(k)
-    work = np.empty((k + 1, BLOCK_ROWS))
+    buf = np.empty(BLOCK_ROWS)
     eps = np.finfo(np.float64).eps
 
     # The Hessian is formed only for a Newton direction, from the h_i the
     # accepted point's objective stored: never for line-search trials or at
     # the converged point.
-    loss = _objective(coef_out, T, y, sample_weight, l2, inv_s, grad, curvature, work)
+    loss = _start_objective(_intercept(coef_out, d), T, y, sample_weight, mean, inv_s, grad, curvature, buf)
     n_iter = 0
     status = MAX_ITER
     while True:
@@ -473,7 +509,7 @@ def _newton(T, y, sample_weight, l2, coef_out, tol, max_iter):
             break
         if n_iter >= max_iter:
             break
-        _objective_hessian(T, curvature, l2, inv_s, hess, work)
+        _objective_hessian(T, curvature, l2, inv_s, hess)
         _newton_direction(hess, grad, factor, scale, direction)
         slope = 0.0
         for j in range(k):
@@ -491,7 +527,7 @@ def _newton(T, y, sample_weight, l2, coef_out, tol, max_iter):
         for _ in range(MAX_BACKTRACKS):
             for j in range(k):
                 trial[j] = coef_out[j] + t * direction[j]
-            trial_loss = _objective(trial, T, y, sample_weight, l2, inv_s, trial_grad, trial_curvature, work)
+            trial_loss = _objective(trial, T, y, sample_weight, l2, inv_s, trial_grad, trial_curvature, buf)
             if np.isfinite(trial_loss):
                 if trial_loss <= loss + ARMIJO_C1 * t * slope:
                     accepted = True
@@ -513,9 +549,9 @@ def _newton(T, y, sample_weight, l2, coef_out, tol, max_iter):
         # At a true minimiser the Newton step is O(tol); a step that would
         # still move a margin by O(1) means J falls towards an infimum at
         # infinity (separable classes, or one class only).
-        _objective_hessian(T, curvature, l2, inv_s, hess, work)
+        _objective_hessian(T, curvature, l2, inv_s, hess)
         _newton_direction(hess, grad, factor, scale, direction)
-        if _max_margin_move(T, sample_weight, direction, work[0]) > SEPARATION_MARGIN_STEP:
+        if _max_margin_move(T, sample_weight, direction, buf) > SEPARATION_MARGIN_STEP:
             status = SEPARATED
     return n_iter, status, loss
 
@@ -547,14 +583,48 @@ def newton_fit(X, y, sample_weight, l2, coef_out, tol, max_iter):
     return n_iter, status == CONVERGED
 
 
+@jit
+def counting_order(keys, n_keys, order):
+    """Stable counting sort: fills ``order`` (n,) with the i sorted by keys[i]; returns counts.
+
+    keys : (n,) integers in [0, n_keys); counts : (n_keys,) int64, the number
+    of i with each key.  Linear time; ``fit_many`` uses it for labels of small span.
+    """
+    counts = np.zeros(n_keys, np.int64)
+    for i in range(keys.shape[0]):
+        counts[keys[i]] += 1
+    next_slot = np.empty(n_keys, np.int64)
+    total = 0
+    for key in range(n_keys):
+        next_slot[key] = total
+        total += counts[key]
+    for i in range(keys.shape[0]):
+        order[next_slot[keys[i]]] = i
+        next_slot[keys[i]] += 1
+    return counts
+
+
+@jit
+def _all_finite(T):
+    """True if no entry of T is NaN or ±inf (x·0 is NaN exactly for those)."""
+    total = 0.0
+    for j in range(T.shape[0]):
+        row = T[j]
+        for i in range(row.shape[0]):
+            total += row[i] * 0.0
+    return total == 0.0
+
+
 @pjit
 def fit_groups(X, rows, y, sample_weight, offsets, l2, tol, max_iter, coef, n_iter, status, loss):
     """``fit_many``'s kernel: group g is X[rows[offsets[g]:offsets[g+1]]], fitted into coef[g].
 
     ``rows=None`` means rows in order (group g is X[offsets[g]:offsets[g+1]]).
     One group per parallel task: its rows are gathered once, transposed, into
-    a (d, m) array in the task's cache, then fitted by the serial ``_newton``;
-    writes n_iter[g], status[g] and loss[g].  sample_weight is None or (n,).
+    a (d, m) array in the task's cache, checked for NaN/inf (status
+    NOT_FINITE, not fitted, coef left as given) and fitted by the serial
+    ``_newton``; writes n_iter[g], status[g] and loss[g].  sample_weight is
+    None or (n,).
     """
     d = X.shape[1]
     for g in prange(offsets.shape[0] - 1):
@@ -562,11 +632,12 @@ def fit_groups(X, rows, y, sample_weight, offsets, l2, tol, max_iter, coef, n_it
         m = offsets[g + 1] - a
         T = np.empty((d, m), X.dtype)
         transpose_rows(X, rows, a, m, T)
-        yg = np.empty(m, y.dtype)
-        sg = None if sample_weight is None else np.empty(m, sample_weight.dtype)
-        for i in range(m):
-            r = a + i if rows is None else rows[a + i]
-            yg[i] = y[r]
+        if not _all_finite(T):
+            n_iter[g], status[g], loss[g] = 0, NOT_FINITE, np.nan
+        else:
+            yg = np.empty(m, y.dtype)
+            gather(y, rows, a, m, yg)
+            sg = None if sample_weight is None else np.empty(m, sample_weight.dtype)
             if sg is not None:
-                sg[i] = sample_weight[r]
-        n_iter[g], status[g], loss[g] = _newton(T, yg, sg, l2, coef[g], tol, max_iter)
+                gather(sample_weight, rows, a, m, sg)
+            n_iter[g], status[g], loss[g] = _newton(T, yg, sg, l2, coef[g], tol, max_iter)

@@ -109,10 +109,10 @@ def fit_many(
     Each group's rows are gathered, in their original order (a stable sort,
     so the result does not depend on how groups are interleaved), into a
     transposed (d, m) array of X's dtype inside its thread: X itself is
-    never copied as a whole.  Integer labels spanning fewer than 2^16 values
-    are sorted in linear time.
+    never copied as a whole, and checked for NaN/inf on the way.  Integer
+    labels spanning at most n + 2^16 values are sorted in linear time.
     """
-    X = as_features(X, contiguous=False)
+    X = as_features(X, contiguous=False, finite=False)  # fit_groups checks as it gathers
     n, d = X.shape
     y = as_labels(y, n, X.dtype)
     sample_weight = as_sample_weight(sample_weight, n, X.dtype)
@@ -137,9 +137,11 @@ def fit_many(
     n_iter = np.zeros(n_groups, dtype=np.int64)
     status = np.zeros(n_groups, dtype=np.int64)
     loss = np.empty(n_groups)
-    from .jit import CONVERGED, SEPARATED, fit_groups
+    from .jit import CONVERGED, NOT_FINITE, SEPARATED, fit_groups
 
     _config.launch(fit_groups, n_threads, X, order, y, sample_weight, offsets, l2, tol, max_iter, coef, n_iter, status, loss)
+    if np.any(status == NOT_FINITE):
+        raise ValueError("X contains NaN or infinity")
 
     converged = status == CONVERGED
     separated = status == SEPARATED
@@ -165,21 +167,28 @@ def fit_many(
 def _group_slices(groups):
     """(sorted labels, offsets (G + 1,), row order or None if already sorted).
 
-    Group g is rows order[offsets[g]:offsets[g + 1]].  One stable sort, and
-    none when the labels are already non-decreasing (a cheap O(n) check).
-    Integer labels spanning fewer than 2^16 values are sorted as 16-bit keys,
-    for which NumPy's stable sort is a linear-time radix sort (10× faster
-    than a comparison sort at 500,000 rows).
+    Group g is rows order[offsets[g]:offsets[g + 1]].  No sort when the
+    labels are already non-decreasing (a cheap O(n) check).  Integer labels
+    spanning at most n + 2^16 values are ordered by a compiled counting sort
+    (linear time: 1.7 ms for 500,000 shuffled labels, where sorting them
+    took 7–11 ms); others by one stable NumPy sort.
     """
-    if groups.shape[0] > 1 and bool(np.all(groups[1:] >= groups[:-1])):
+    n = groups.shape[0]
+    if n > 1 and bool(np.all(groups[1:] >= groups[:-1])):
         return _labels_offsets(groups) + (None,)
-    keys = groups
-    if groups.dtype.kind in "iu" and groups.shape[0] > 0:
+    if groups.dtype.kind in "iu" and n > 0:
         wide = groups.astype(np.uint64 if groups.dtype.kind == "u" else np.int64)  # no overflow below
         low = wide.min()
-        if int(wide.max()) - int(low) < 2**16:
-            keys = (wide - low).astype(np.uint16)  # same order, radix-sortable
-    order = np.argsort(keys, kind="stable")
+        span = int(wide.max()) - int(low) + 1
+        if span <= n + 2**16:
+            from .jit import counting_order
+
+            order = np.empty(n, dtype=np.int64)
+            counts = counting_order((wide - low).astype(np.int64), span, order)
+            sizes = counts[counts > 0]
+            offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+            return groups[order[offsets[:-1]]], offsets, order
+    order = np.argsort(groups, kind="stable")
     return _labels_offsets(groups[order]) + (order,)
 
 
