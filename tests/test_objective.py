@@ -64,9 +64,11 @@ def test_matches_independent_formulas(rng, backend, dtype, fit_intercept, weight
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n,d", [(1, 1), (7, 3), (5000, 2), (3000, 40), (200, 700)])
+@pytest.mark.parametrize(
+    "n,d", [(1, 1), (7, 3), (5000, 2), (9001, 1), (10_000, 3), (8193, 4), (6000, 5), (3000, 40), (200, 700)]
+)
 def test_fused_equals_reference(rng, dtype, n, d):
-    """Shapes that cross the chunk and block boundaries of the kernels."""
+    """Shapes that cross the chunk and block boundaries of the kernels, and every exact-d sweep (d ≤ 4)."""
     X, y, sw = random_problem(rng, n=n, d=d, dtype=dtype, weights=True)
     fast = LogisticLoss(X, y, sample_weight=sw, l2=0.01)
     ref = LogisticLoss(X, y, sample_weight=sw, l2=0.01, backend="numpy")

@@ -16,7 +16,7 @@ def _map_exp(x, out):
 @jit
 def _map_log1p(x, out):
     for i in range(x.size):
-        out[i] = log1p_unit(x[i])
+        out[i] = log1p_unit(x[i], 1.0 / (1.0 + x[i]))
 
 
 def ulp_error(got, ref):

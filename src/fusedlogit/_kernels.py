@@ -16,8 +16,9 @@ Inside a chunk, rows go through cache-sized blocks in three sweeps: margins
 z = X_b w + b, then the per-sample transform z → r (vectorised, see
 ``_vecmath``), then X_b^T r, while the block is still in L1/L2.  X is read
 from memory once.  The last sweep takes four rows at a time: one
-read-modify-write of the accumulator per four rows instead of per row, which
-is what limits small d; so does the first sweep for small d only.
+read-modify-write of the accumulator per four rows instead of per row; so
+does the first sweep for d ≤ 16.  Blocks of d ≤ 4 features use sweeps
+compiled for their exact d instead, which keep the accumulators in registers.
 """
 
 from __future__ import annotations
@@ -63,41 +64,140 @@ def tail_factor(z):
     return exp_nonpositive(-abs(z))
 
 
+# The formulas below also take inv = 1/(1 + t), computed once per sample by the
+# caller: the one division that σ, p(1 − p) and log1p(t) all need.
+
+
 @jit
-def loss_from_tail(z, y, t):
+def loss_from_tail(z, y, t, inv):
     """ℓ = softplus(z) − y z = (max(z, 0) − y z) + log1p(t), without cancellation."""
-    return (max(z, 0.0) - y * z) + log1p_unit(t)
+    return (max(z, 0.0) - y * z) + log1p_unit(t, inv)
 
 
 @jit
-def sigmoid_from_tail(z, t):
+def sigmoid_from_tail(z, t, inv):
     """σ(z) = 1/(1 + t) for z ≥ 0 and t/(1 + t) otherwise: no overflow."""
-    inv = 1.0 / (1.0 + t)
     return inv if z >= 0.0 else t * inv
+
+
+@jit
+def curvature_from_tail(t, inv):
+    """p(1 − p) = t / (1 + t)²: exact in both tails."""
+    return t * inv * inv
 
 
 @jit
 def sigmoid(z):
     """σ(z) without overflow for any z."""
-    return sigmoid_from_tail(z, tail_factor(z))
-
-
-@jit
-def curvature_from_tail(t):
-    """p(1 − p) = t / (1 + t)² for t = e^{−|z|}: exact in both tails."""
-    inv = 1.0 / (1.0 + t)
-    return t * inv * inv
+    t = tail_factor(z)
+    return sigmoid_from_tail(z, t, 1.0 / (1.0 + t))
 
 
 @jit
 def sample_curvature(z):
     """p(1 − p) = σ'(z) for any z."""
-    return curvature_from_tail(tail_factor(z))
+    t = tail_factor(z)
+    return curvature_from_tail(t, 1.0 / (1.0 + t))
 
 
 # -- sweeps over one block of rows ----------------------------------------------
 # Each takes the block as its own views (rows 0..m−1), so every index is a
 # non-negative loop counter and LLVM emits plain vector loads, not gathers.
+
+
+#: Blocks of at most this many features use sweeps compiled for their exact
+#: d: each row's features are then named registers and LLVM vectorises
+#: across rows (in cache, margins 1.6–5× and X_b^T r 3.5–11× faster than the
+#: general loops at d = 1..4 on the development machine).
+SMALL_D_MAX = 4
+
+
+def _exact_d_sweeps(D):
+    """(margins, accumulate) for blocks of exactly D ≤ SMALL_D_MAX features.
+
+    The block is read as one flat array with the literal stride D; each
+    ``if D > j`` is decided at compile time.
+    """
+
+    @jit
+    def margins(Xb, w, b, out):
+        m = Xb.shape[0]
+        flat = Xb.reshape(m * D)
+        w0 = w[0]
+        w1 = w[min(1, D - 1)]
+        w2 = w[min(2, D - 1)]
+        w3 = w[min(3, D - 1)]
+        for i in range(m):
+            q = i * D
+            z = b + flat[q] * w0
+            if D > 1:
+                z += flat[q + 1] * w1
+            if D > 2:
+                z += flat[q + 2] * w2
+            if D > 3:
+                z += flat[q + 3] * w3
+            out[i] = z
+
+    @jit
+    def accumulate(Xb, r, acc):
+        m = Xb.shape[0]
+        flat = Xb.reshape(m * D)
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        for i in range(m):
+            q = i * D
+            a0 += r[i] * flat[q]
+            if D > 1:
+                a1 += r[i] * flat[q + 1]
+            if D > 2:
+                a2 += r[i] * flat[q + 2]
+            if D > 3:
+                a3 += r[i] * flat[q + 3]
+        acc[0] += a0
+        if D > 1:
+            acc[1] += a1
+        if D > 2:
+            acc[2] += a2
+        if D > 3:
+            acc[3] += a3
+
+    return margins, accumulate
+
+
+_margins_1, _accumulate_1 = _exact_d_sweeps(1)
+_margins_2, _accumulate_2 = _exact_d_sweeps(2)
+_margins_3, _accumulate_3 = _exact_d_sweeps(3)
+_margins_4, _accumulate_4 = _exact_d_sweeps(4)
+
+
+@jit
+def small_d_margins(Xb, w, b, out):
+    """``block_margins`` for 1 ≤ d ≤ SMALL_D_MAX, C-contiguous Xb."""
+    d = Xb.shape[1]
+    if d == 1:
+        _margins_1(Xb, w, b, out)
+    elif d == 2:
+        _margins_2(Xb, w, b, out)
+    elif d == 3:
+        _margins_3(Xb, w, b, out)
+    else:
+        _margins_4(Xb, w, b, out)
+
+
+@jit
+def small_d_accumulate(Xb, r, acc):
+    """``block_accumulate`` for 1 ≤ d ≤ SMALL_D_MAX, C-contiguous Xb."""
+    d = Xb.shape[1]
+    if d == 1:
+        _accumulate_1(Xb, r, acc)
+    elif d == 2:
+        _accumulate_2(Xb, r, acc)
+    elif d == 3:
+        _accumulate_3(Xb, r, acc)
+    else:
+        _accumulate_4(Xb, r, acc)
 
 
 #: Up to this d, margins are computed four rows at a time (four independent
@@ -110,6 +210,9 @@ FOUR_ROW_MARGINS_MAX_D = 16
 def block_margins(Xb, w, b, out):
     """out[i] = x_i·w + b for the rows of the block."""
     m, d = Xb.shape
+    if 0 < d <= SMALL_D_MAX:
+        small_d_margins(Xb, w, b, out)
+        return
     i = 0
     if d <= FOUR_ROW_MARGINS_MAX_D:
         while i + 4 <= m:
@@ -137,8 +240,12 @@ def block_margins(Xb, w, b, out):
 
 @jit
 def block_margin_pairs(Xb, w, b, v, vb, zout, uout):
-    """zout[i] = x_i·w + b and uout[i] = x_i·v + vb in one sweep over the rows."""
+    """zout[i] = x_i·w + b and uout[i] = x_i·v + vb in one sweep over the rows (two for small d)."""
     m, d = Xb.shape
+    if 0 < d <= SMALL_D_MAX:
+        small_d_margins(Xb, w, b, zout)
+        small_d_margins(Xb, v, vb, uout)
+        return
     for i in range(m):
         z = b
         u = vb
@@ -154,6 +261,9 @@ def block_margin_pairs(Xb, w, b, v, vb, zout, uout):
 def block_accumulate(Xb, r, acc):
     """acc[j] += Σ_i r[i]·X_b[i, j] (acc may be longer than d; the rest is untouched)."""
     m, d = Xb.shape
+    if 0 < d <= SMALL_D_MAX:
+        small_d_accumulate(Xb, r, acc)
+        return
     i = 0
     while i + 4 <= m:
         r0 = r[i]
@@ -329,10 +439,11 @@ def block_residuals(buf, yb, sb, want_loss, curvature_out=None):
             s = 1.0 if sb is None else sb[i]
             z = buf[i]
             t = tail_factor(z)
-            loss_sum += s * loss_from_tail(z, yb[i], t)
-            r = s * (sigmoid_from_tail(z, t) - yb[i])
+            inv = 1.0 / (1.0 + t)
+            loss_sum += s * loss_from_tail(z, yb[i], t, inv)
+            r = s * (sigmoid_from_tail(z, t, inv) - yb[i])
             if curvature_out is not None:
-                curvature_out[i] = s * curvature_from_tail(t)
+                curvature_out[i] = s * curvature_from_tail(t, inv)
             r_sum += r
             buf[i] = r
     else:

@@ -61,15 +61,15 @@ def exp_nonpositive(x):
 
 
 @jit_exact
-def log1p_unit(t):
-    """log(1 + t) for 0 ≤ t ≤ 1.
+def log1p_unit(t, inv_u):
+    """log(1 + t) for 0 ≤ t ≤ 1, given inv_u = 1/(1 + t) (the caller's σ needs it too).
 
-    u = 1 + t is rounded; c = (t − (u − 1))/u restores what the rounding lost.
+    u = 1 + t is rounded; c = (t − (u − 1))·inv_u restores what the rounding lost.
     u = 2^e·m with m ∈ [√½, √2) and f = m − 1; then with s = f/(2 + f),
     log(1 + f) = 2·atanh(s) = 2s + 2s³/3 + 2s⁵/5 + …, |s| ≤ 0.172, summed to s²³.
     """
     u = 1.0 + t
-    c = (t - (u - 1.0)) / u
+    c = (t - (u - 1.0)) * inv_u
     e = np.float64(u > SQRT2)  # 0 or 1, as arithmetic so the loop stays branch-free
     f = u * (1.0 - 0.5 * e) - 1.0
     s = f / (2.0 + f)
@@ -86,3 +86,4 @@ def log1p_unit(t):
     q = q * s2 + 2.0 / 5.0
     q = q * s2 + 2.0 / 3.0
     return e * LN2_HI + ((2.0 * s + s * (s2 * q)) + (e * LN2_LO + c))
+

@@ -177,7 +177,6 @@ def _row_block_sums(coef, X, y, sample_weight, grad, hess):
     Each block of rows of X is transposed into scratch first.
     """
     n, d = X.shape
-    k = coef.shape[0]
     buf = np.empty(BLOCK_ROWS)
     T = np.empty((d, BLOCK_ROWS), X.dtype)
     curvature = np.empty(BLOCK_ROWS)
@@ -342,8 +341,9 @@ def _start_objective(b, T, y, sample_weight, mean, inv_s, grad, curvature, buf):
     """
     d, n = T.shape
     tail = tail_factor(b)
-    p = sigmoid_from_tail(b, tail)
-    p_curvature = curvature_from_tail(tail)
+    inv = 1.0 / (1.0 + tail)
+    p = sigmoid_from_tail(b, tail, inv)
+    p_curvature = curvature_from_tail(tail, inv)
     grad[:] = 0.0
     for start in range(0, n, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, n)
@@ -356,7 +356,7 @@ def _start_objective(b, T, y, sample_weight, mean, inv_s, grad, curvature, buf):
         grad[j] *= inv_s
     if grad.shape[0] > d:
         grad[d] = p - mean
-    return loss_from_tail(b, mean, tail)
+    return loss_from_tail(b, mean, tail, inv)
 
 
 @jit
