@@ -584,23 +584,26 @@ def newton_fit(X, y, sample_weight, l2, coef_out, tol, max_iter):
 
 
 @jit
-def counting_order(keys, n_keys, order):
-    """Stable counting sort: fills ``order`` (n,) with the i sorted by keys[i]; returns counts.
+def counting_order(labels, low, n_keys, order):
+    """Stable counting sort: fills ``order`` (n,) with the i sorted by labels[i]; returns counts.
 
-    keys : (n,) integers in [0, n_keys); counts : (n_keys,) int64, the number
-    of i with each key.  Linear time; ``fit_many`` uses it for labels of small span.
+    labels : (n,) integers with key labels[i] − low in [0, n_keys) (``low`` of
+    a type that holds every label: int64, or uint64 for unsigned labels);
+    counts : (n_keys,) int64, how many labels have each key.  Linear time;
+    ``fit_many`` uses it for labels of small span.
     """
     counts = np.zeros(n_keys, np.int64)
-    for i in range(keys.shape[0]):
-        counts[keys[i]] += 1
+    for i in range(labels.shape[0]):
+        counts[labels[i] - low] += 1
     next_slot = np.empty(n_keys, np.int64)
     total = 0
     for key in range(n_keys):
         next_slot[key] = total
         total += counts[key]
-    for i in range(keys.shape[0]):
-        order[next_slot[keys[i]]] = i
-        next_slot[keys[i]] += 1
+    for i in range(labels.shape[0]):
+        key = labels[i] - low
+        order[next_slot[key]] = i
+        next_slot[key] += 1
     return counts
 
 
