@@ -86,4 +86,3 @@ def log1p_unit(t, inv_u):
     q = q * s2 + 2.0 / 5.0
     q = q * s2 + 2.0 / 3.0
     return e * LN2_HI + ((2.0 * s + s * (s2 * q)) + (e * LN2_LO + c))
-
