@@ -575,5 +575,10 @@ def hessian_sums(X, sample_weight, w, b):
         weighted_rows(Xb, sb, w, b, A)
         # A is C-ordered (m, d + 1), so A.T is Fortran-ordered and syrk adds A^T A in place.
         H = blas.dsyrk(1.0, A.T, beta=1.0, c=H, trans=0, lower=0, overwrite_c=1)
+    return symmetric_from_upper(H)
+
+
+def symmetric_from_upper(H):
+    """The symmetric matrix whose upper triangle (diagonal included) is that of H."""
     upper = np.triu(H)
     return upper + np.triu(upper, 1).T

@@ -28,7 +28,14 @@ import numpy as np
 from numba import prange
 
 from ._config import jit, pjit
-from ._kernels import _reduce_chunks, block_curvature_products, block_residuals, partition, sample_curvature
+from ._kernels import (
+    _reduce_chunks,
+    block_curvature_products,
+    block_residuals,
+    partition,
+    sample_curvature,
+    symmetric_from_upper,
+)
 
 #: Bytes allowed for the per-chunk partial sums.  Sparse X may have millions of
 #: columns: zeroing and adding up 64 partial gradients would then cost more
@@ -174,10 +181,7 @@ def csr_hessian_sums(data, indices, indptr, d, sample_weight, w, b):
                 part[ja, d] += ha
                 for k in range(a, hi):
                     part[ja, indices[k]] += ha * data[k]
-    H = np.zeros((d + 1, d + 1))
-    for c in range(n_chunks):  # fixed order: bitwise reproducible
-        H += acc[c]
-    return H
+    return _reduce_chunks(acc.reshape(n_chunks, (d + 1) * (d + 1))).reshape(d + 1, d + 1)
 
 
 # -- the backend interface (same names and arguments as ``_kernels``) -----------
@@ -195,5 +199,4 @@ def hessp_sums(X, sample_weight, w, b, v, vb):
 
 def hessian_sums(X, sample_weight, w, b):
     """X̃^T diag(s ⊙ p(1−p)) X̃, shape (d + 1, d + 1), for canonical CSR X."""
-    upper = csr_hessian_sums(X.data, X.indices, X.indptr, X.shape[1], sample_weight, w, b)
-    return upper + np.triu(upper, 1).T
+    return symmetric_from_upper(csr_hessian_sums(X.data, X.indices, X.indptr, X.shape[1], sample_weight, w, b))

@@ -51,15 +51,12 @@ from ._kernels import (
     transposed_margins,
 )
 
-# The line search and the separation test use the same constants as ``solvers.fit``.
-from .solvers import ARMIJO_C1, MAX_BACKTRACKS, SEPARATION_MARGIN_STEP
+# The line search, the shifted Cholesky and the separation test use the constants of ``solvers.fit``.
+from .solvers import ARMIJO_C1, MAX_BACKTRACKS, MAX_SHIFTS, SEPARATION_MARGIN_STEP
 
 #: Samples per block: the block's margins, then residuals, are kept in a
 #: small scratch array (512 covers a typical small fit in one block).
 BLOCK_ROWS = 512
-
-#: Shifted Cholesky: at most this many shifts τ (1e-10, ×10 each) are tried.
-MAX_SHIFTS = 20
 
 # newton_solve status codes
 CONVERGED = 0
@@ -158,12 +155,7 @@ def _add_hessian(T, m, curvature, hess):
         hb = curvature[start:stop]
         _add_weighted_gram(T, start, hb, hess)
         if k > d:
-            for j in range(d):
-                xj = T[j, start:stop]
-                total = 0.0
-                for i in range(hb.shape[0]):
-                    total += hb[i] * xj[i]
-                hess[j, d] += total
+            transposed_accumulate(T, start, hb, hess[:d, d])
             total = 0.0
             for i in range(hb.shape[0]):
                 total += hb[i]

@@ -53,6 +53,8 @@ LBFGS_RESTARTS = 5
 ARMIJO_C1 = 1e-4
 #: Backtracking halves the step at most this many times.
 MAX_BACKTRACKS = 60
+#: Shifted Cholesky: at most this many shifts τ (1e-10, ×10 each) are tried.
+MAX_SHIFTS = 20
 
 #: Separation test: a Newton step from the returned point that would still
 #: move some margin x̃_i·p by more than this, although ∇J is already ≤ tol.
@@ -269,7 +271,7 @@ class _EquilibratedCholesky:
         A = H * self.scale[:, None] * self.scale[None, :]
         shift = 0.0
         self.factor = None
-        for _ in range(20):
+        for _ in range(MAX_SHIFTS):
             try:
                 self.factor = scipy.linalg.cho_factor(A + shift * np.eye(len(A)), check_finite=False)
                 break
