@@ -163,7 +163,7 @@ def test_bad_arguments_exit():
 
 def test_cold_start_through_the_module_entry_point(tmp_path):
     out = tmp_path / "cold.json"
-    src = str(Path(bench.__file__).resolve().parents[1])
+    src = str(Path(bench.__file__).resolve().parents[2])
     proc = subprocess.run(
         [sys.executable, "-m", "fusedlogit.bench", "--sections", "cold", "--output", str(out)],
         capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": src}, timeout=300,

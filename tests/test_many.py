@@ -196,3 +196,48 @@ def test_large_label_span_takes_the_comparison_sort(rng):
     same = fit_many(X, y, which, l2=0.1)
     np.testing.assert_array_equal(r.groups, [0, 10**6, 2 * 10**6])
     np.testing.assert_array_equal(r.coef, same.coef)
+
+
+def _separation_cases():
+    rng = np.random.default_rng(0)
+    n = 200
+    x = rng.standard_normal((n, 2))
+    y_sep = (x[:, 0] > 0).astype(float)
+    x_quasi = x.copy()
+    x_quasi[:10, 0] = 0.0
+    y_quasi = y_sep.copy()
+    y_quasi[:10] = rng.random(10) < 0.5
+    g = rng.standard_normal(n)
+    x_gap = np.column_stack([np.sign(g) * (3 + np.abs(g)), rng.standard_normal(n)])
+    return {
+        "separable": (x, y_sep, (3, 100)),
+        "quasi-separable": (x_quasi, y_quasi, (3, 100)),
+        "one class": (x, np.ones(n), (3, 100)),
+        "overlapping": (x, (rng.random(n) < 1 / (1 + np.exp(-x[:, 0]))).astype(float), (3, 100)),
+        "duplicated column": (np.column_stack([x_quasi[:, 0], x_quasi[:, 0], x[:, 1]]), y_quasi, (3, 100)),
+        # not converged after 18 steps but every row saturated: the test's fallback
+        "wide gap": (x_gap, (g > 0).astype(float), (15, 18, 21)),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_separation_cases()))
+def test_fit_and_fit_many_flag_separation_alike(case):
+    """One Newton: fit's SeparationWarning and fit_many's ``separated`` come from the same test."""
+    from fusedlogit import SeparationWarning, fit
+
+    X, y, limits = _separation_cases()[case]
+    flags = []
+    for max_iter in limits:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit(X, y, max_iter=max_iter)
+        by_fit = any(issubclass(w.category, SeparationWarning) for w in caught)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            by_many = bool(fit_many(X, y, np.zeros(len(y), int), max_iter=max_iter).separated[0])
+        assert by_fit == by_many, (case, max_iter)
+        flags.append(by_fit)
+    expected = {"separable": [False, True], "one class": [False, True], "overlapping": [False, False]}
+    expected["wide gap"] = [False, True, True]
+    if case in expected:
+        assert flags == expected[case]

@@ -10,7 +10,7 @@ from scipy.optimize import minimize
 import fusedlogit
 from conftest import assert_same_objective
 from fusedlogit import LogisticLoss, predict_proba
-from fusedlogit._sparse_kernels import PARTIALS_BYTES, sparse_partition
+from fusedlogit.kernels.csr import PARTIALS_BYTES, sparse_partition
 
 BACKENDS = ["numba", "numpy"]
 
@@ -135,7 +135,7 @@ def test_partials_memory_bounded_for_wide_data():
     assert 1 <= n_chunks and n_chunks * 2_000_002 * 8 <= max(PARTIALS_BYTES, 2_000_002 * 8)
     assert n_chunks * 2_000_002 <= max(nnz // 4, 2_000_002)  # zeroing/adding partials ≤ 1/4 of the pass
     assert n_chunks * chunk >= 1_000_000
-    assert sparse_partition(1_000_000, 12, nnz) == fusedlogit._kernels.partition(1_000_000)
+    assert sparse_partition(1_000_000, 12, nnz) == fusedlogit.kernels.chunks.partition(1_000_000)
 
 
 def test_wide_sparse_matches_reference(rng):
@@ -260,7 +260,7 @@ def test_estimator_accepts_sparse(rng):
 
 def test_rows_longer_than_a_block(rng):
     """Rows with more nonzeros than BLOCK_NNZ, between short ones: blocks of one long row."""
-    from fusedlogit._sparse_kernels import BLOCK_NNZ
+    from fusedlogit.kernels.csr import BLOCK_NNZ
 
     d = BLOCK_NNZ + 500
     X = sp.random(40, d, density=0.01, format="lil", random_state=3)

@@ -104,11 +104,12 @@ def test_import_is_lazy_and_cache_serves_a_second_process(tmp_path):
         import sys, numpy as np
         import fusedlogit
         lazy = "numba" not in sys.modules
-        from fusedlogit import LogisticLoss, _kernels
+        from fusedlogit import LogisticLoss
+        from fusedlogit.kernels import dense
         rng = np.random.default_rng(0)
         X = rng.standard_normal((1000, 4)); y = (rng.random(1000) < 0.5) * 1.0
         loss = LogisticLoss(X, y).loss(np.full(5, 0.1))
-        stats = _kernels.loss_gradient_sums.stats
+        stats = dense.loss_gradient_sums.stats
         print(lazy, stats.cache_hits.total(), stats.cache_misses.total(), repr(loss))
     """
     first = _run_python(code, env).split()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fusedlogit._config import jit
-from fusedlogit._vecmath import exp_nonpositive, log1p_unit
+from fusedlogit.kernels.vecmath import exp_nonpositive, log1p_unit
 
 
 @jit

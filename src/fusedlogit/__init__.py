@@ -4,9 +4,10 @@ Importing the package compiles nothing and does not import Numba; the
 compiled kernels are built on first use and cached on disk.
 """
 
-from .objective import LogisticLoss, check_gradient, predict_proba
+from .exceptions import ConvergenceWarning, SeparationWarning
 from .many import ManyFitResult, fit_many
-from .solvers import ConvergenceWarning, FitResult, SeparationWarning, fit
+from .objective import LogisticLoss, check_gradient, predict_proba
+from .solvers import FitResult, fit
 
 __version__ = "0.1.0"
 

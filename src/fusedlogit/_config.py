@@ -20,7 +20,6 @@ the library stays thread- and fork-safe, only without concurrent kernels.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -35,7 +34,7 @@ import numba
 #: NaN and inf propagate and ``np.isnan`` keeps working.
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 
-#: For the elementary functions in ``_vecmath``: fused multiply-add only, so
+#: For the elementary functions in ``kernels.vecmath``: fused multiply-add only, so
 #: LLVM may not reassociate their carefully ordered sums.
 FASTMATH_EXACT = {"contract"}
 
@@ -102,20 +101,9 @@ def max_threads() -> int:
     return numba.config.NUMBA_NUM_THREADS
 
 
-def launch(kernel, n_threads, *args):
-    """``kernel(*args)`` on ``n_threads`` Numba threads (None: all), then restore the count.
-
-    Numba's thread count is per calling thread, so concurrent callers with
-    different counts do not interfere; the lock is taken only on a layer
-    that cannot run concurrent launches.
-    """
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n_threads or numba.config.NUMBA_NUM_THREADS)
-    try:
-        with _launch_lock if needs_launch_lock() else contextlib.nullcontext():
-            return kernel(*args)
-    finally:
-        numba.set_num_threads(previous)
+def launch_lock():
+    """The lock held around parallel launches on a layer that is not thread-safe."""
+    return _launch_lock
 
 
 def jit(func):
@@ -124,7 +112,7 @@ def jit(func):
 
 
 def jit_exact(func):
-    """Serial function whose floating-point order must be kept (``_vecmath``)."""
+    """Serial function whose floating-point order must be kept (``kernels.vecmath``)."""
     return numba.njit(cache=CACHE, fastmath=FASTMATH_EXACT, error_model=ERROR_MODEL, nogil=True)(func)
 
 

@@ -2,9 +2,9 @@
 
 ``fit_many`` orders the rows by group once (a stable sort of the labels),
 then, in one compiled call and in parallel over groups, gathers each group's
-rows into a transposed (d, m) array and fits it with ``jit.newton_fit``'s
-solver, serial inside one thread: no Python overhead per group.  Importing
-this module does not import Numba.
+rows into a transposed (d, m) array and fits it with the serial compiled
+Newton solver that ``fusedlogit.jit.newton_fit`` runs (``solvers.compiled``):
+no Python overhead per group.  Importing this module does not import Numba.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ._validation import (
     check_n_threads,
     check_tol,
 )
-from .solvers import ConvergenceWarning
+from .exceptions import ConvergenceWarning
 
 #: ``max_iter=None`` means this many Newton iterations (as ``fit``'s newton).
 DEFAULT_MAX_ITER = 100
@@ -126,7 +126,8 @@ def fit_many(
         raise ValueError(f"groups has {groups.shape[0]} entries but X has {n} rows")
     if groups.dtype.kind in "fc" and np.isnan(groups).any():
         raise ValueError("groups contains NaN")
-    from . import _config
+    from . import _config, _threads
+    from .solvers.compiled import CONVERGED, NOT_FINITE, SEPARATED, fit_groups
 
     n_threads = check_n_threads(n_threads, _config.max_threads())
 
@@ -137,9 +138,7 @@ def fit_many(
     n_iter = np.zeros(n_groups, dtype=np.int64)
     status = np.zeros(n_groups, dtype=np.int64)
     loss = np.empty(n_groups)
-    from .jit import CONVERGED, NOT_FINITE, SEPARATED, fit_groups
-
-    _config.launch(fit_groups, n_threads, X, order, y, sample_weight, offsets, l2, tol, max_iter, coef, n_iter, status, loss)
+    _threads.launch(fit_groups, n_threads, X, order, y, sample_weight, offsets, l2, tol, max_iter, coef, n_iter, status, loss)
     if np.any(status == NOT_FINITE):
         raise ValueError("X contains NaN or infinity")
 

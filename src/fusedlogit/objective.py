@@ -9,82 +9,19 @@ For rows x_i, labels y_i ∈ [0, 1], sample weights s_i ≥ 0 and coefficients
     H       = (1/S) X̃^T diag(s ⊙ p(1−p)) X̃ + l2·I_w
 
 with S = Σ s_i for ``reduction="mean"`` and S = 1 for ``"sum"``; X̃ is X with a
-column of ones when there is an intercept, which is never penalised.  The
-backends (``_kernels`` compiled, ``_reference`` NumPy) compute only the sums
-over samples; the scaling and the penalty are applied here, for both.
+column of ones when there is an intercept, which is never penalised.  A
+backend (``fusedlogit.backends``: fused dense or CSR kernels, the NumPy
+reference, dask chunks) computes the sums over samples; the scaling and the
+penalty are applied here, once, for all of them.
 """
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
-from . import _reference
-from ._validation import (
-    as_coef,
-    as_features,
-    as_labels,
-    as_sample_weight,
-    as_sparse_features,
-    check_choice,
-    check_finite,
-    check_l2,
-    check_n_threads,
-    is_dask_array,
-    is_sparse,
-)
+from ._validation import as_coef, as_features, as_sparse_features, check_choice, check_finite, check_l2, check_n_threads, is_sparse
 
-BACKENDS = ("numba", "numpy")
 REDUCTIONS = ("mean", "sum")
-
-
-_controller = None
-
-
-def _blas_limits(n_threads):
-    """Context limiting BLAS/OpenMP pools to ``n_threads`` (no-op for None).
-
-    One ``ThreadpoolController`` is made on first use and reused: building one
-    scans every loaded shared library (milliseconds), limiting with it does not.
-    """
-    global _controller
-    if n_threads is None:
-        return contextlib.nullcontext()
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=n_threads)
-
-
-def backend_module(backend, sparse):
-    """The module computing the sums: compiled dense or CSR kernels, or the reference."""
-    if backend == "numpy":
-        return _reference
-    if sparse:
-        from . import _sparse_kernels
-
-        return _sparse_kernels
-    from . import _kernels
-
-    return _kernels
-
-
-def call_backend(impl, name, n_threads, *args):
-    """Call ``impl.name(*args)`` with ``n_threads`` kernel (and BLAS) threads.
-
-    BLAS is limited only where BLAS runs: every reference-path call and the
-    blocked dense ``hessian``; the fused kernels use Numba's threads alone.
-    """
-    fn = getattr(impl, name)
-    uses_blas = impl is _reference or name == "hessian_sums"
-    with _blas_limits(n_threads) if uses_blas else contextlib.nullcontext():
-        if impl is _reference:
-            return fn(*args)
-        from ._config import launch
-
-        return launch(fn, n_threads, *args)
 
 
 class LogisticLoss:
@@ -139,47 +76,43 @@ class LogisticLoss:
         backend="numba",
         n_threads=None,
     ):
+        from .backends import BACKENDS, make_backend
+
         check_choice("backend", backend, BACKENDS)
         check_choice("reduction", reduction, REDUCTIONS)
-        self.l2 = check_l2(l2)
-        self.fit_intercept = bool(fit_intercept)
-        self.reduction = reduction
-        self.backend = backend
+        l2 = check_l2(l2)
         if backend == "numba":
             from . import _config
 
-            self.n_threads = check_n_threads(n_threads, _config.max_threads())
+            n_threads = check_n_threads(n_threads, _config.max_threads())
         else:
-            self.n_threads = check_n_threads(n_threads)
-        if is_dask_array(X):  # sums over row chunks, each computed where the chunk lives
-            from .dask import ChunkedBackend, as_dask_data
+            n_threads = check_n_threads(n_threads)
+        data = make_backend(X, y, sample_weight, backend=backend, n_threads=n_threads)
+        self._setup(data, fit_intercept, l2, reduction, backend)
 
-            self.X, self.y, self.sample_weight = as_dask_data(X, y, sample_weight)
-            self._impl = ChunkedBackend(backend, self.n_threads)
-        else:
-            sparse = is_sparse(X)
-            self.X = as_sparse_features(X) if sparse else as_features(X, contiguous=backend == "numba")
-            self.y = as_labels(y, self.X.shape[0], self.X.dtype)
-            self.sample_weight = as_sample_weight(sample_weight, self.X.shape[0], self.X.dtype)
-            self._impl = backend_module(backend, sparse)
-        n, d = self.X.shape
+    def _setup(self, data, fit_intercept, l2, reduction, backend):
+        self._data = data
+        self.l2 = l2
+        self.fit_intercept = bool(fit_intercept)
+        self.reduction = reduction
+        self.backend = backend
+        self.n_threads = data.n_threads
+        n, d = data.shape
         self.n_samples, self.n_features = n, d
         self.n_coef = d + 1 if self.fit_intercept else d
         if reduction == "sum":
             self.sum_weights = 1.0
         else:
-            total = float(n) if self.sample_weight is None else float(self.sample_weight.sum(dtype=np.float64))
+            total = data.weight_sum()
             if total <= 0:
                 raise ValueError("sample_weight sums to zero: the mean loss is undefined")
             self.sum_weights = total
         self._scale = 1.0 / self.sum_weights
 
-    # -- the one place where backends are called --------------------------------
-    def _run(self, name, *args):
-        """Call backend function ``name`` under this object's thread settings."""
-        if hasattr(self._impl, "run_chunks"):  # dask: one call per chunk, on the workers
-            return self._impl.run_chunks(name, *args)
-        return call_backend(self._impl, name, self.n_threads, *args)
+    # the validated data, as the backend holds them (never copies made per call)
+    X = property(lambda self: self._data.X, doc="X as used: float32/float64, C order, CSR or dask.")
+    y = property(lambda self: self._data.y, doc="y as used, in X's dtype.")
+    sample_weight = property(lambda self: self._data.sample_weight, doc="Weights as used, or None (all ones).")
 
     def _split(self, coef, name="coef"):
         """(w, b) from a vector of length n_coef (b = 0 without intercept)."""
@@ -190,7 +123,7 @@ class LogisticLoss:
 
     def _data_terms(self, coef, want_loss, want_grad):
         w, b = self._split(coef)
-        loss, grad = self._run("loss_gradient_sums", self.X, self.y, self.sample_weight, w, b, want_loss, want_grad)
+        loss, grad = self._data.loss_gradient_sums(w, b, want_loss, want_grad)
         return w, loss, grad
 
     def _finish_loss(self, w, loss_sum):
@@ -222,16 +155,49 @@ class LogisticLoss:
         """H(coef) @ v, shape (n_coef,), from one pass over X."""
         w, b = self._split(coef)
         vw, vb = self._split(v, "v")
-        hv = self._run("hessp_sums", self.X, self.sample_weight, w, b, vw, vb)
+        hv = self._data.hessp_sums(w, b, vw, vb)
         return self._finish_vector(hv, vw)
 
     def hessian(self, coef):
         """H(coef), shape (n_coef, n_coef)."""
         w, b = self._split(coef)
-        H = self._scale * self._run("hessian_sums", self.X, self.sample_weight, w, b)
+        H = self._scale * self._data.hessian_sums(w, b)
         d = self.n_features
         H[np.arange(d), np.arange(d)] += self.l2
         return H if self.fit_intercept else H[:d, :d]
+
+    # -- what the solvers need beyond J and its derivatives ----------------------
+    def initial_coef(self):
+        """Zeros, with the intercept at logit(weighted mean of y) when there is one.
+
+        That start is the exact MLE of the intercept-only model, so the first
+        step only has to fit w.
+        """
+        coef = np.zeros(self.n_coef)
+        if self.fit_intercept:
+            mean = self._data.label_mean()
+            if 0.0 < mean < 1.0:
+                coef[-1] = np.log(mean / (1.0 - mean))
+        return coef
+
+    def row_subsample(self, step):
+        """The same objective (mean reduction) on every ``step``-th row; None if those rows carry no weight."""
+        data = self._data.subsample(step)
+        if not data.weight_sum() > 0:
+            return None
+        sub = object.__new__(type(self))
+        sub._setup(data, self.fit_intercept, self.l2, "mean", self.backend)
+        return sub
+
+    def max_margin_move(self, step):
+        """max_i |x̃_i·step| over the rows of positive weight (step shaped like coef)."""
+        w, b = self._split(step, "step")
+        return self._data.max_abs_margin(w, b)
+
+    def saturated(self, coef):
+        """Every positive-weight row predicted with |margin| > ``kernels.pointwise.SATURATED_MARGIN`` on its label's side."""
+        w, b = self._split(coef)
+        return self._data.all_saturated(w, b)
 
     def __repr__(self):
         return (
@@ -253,7 +219,9 @@ def predict_proba(X, coef, intercept=0.0):
     if not np.isfinite(intercept):
         raise ValueError("intercept must be finite")
     check_finite("coef", coef)
-    return _reference.expit(X @ coef.astype(X.dtype) + intercept)
+    from .backends.reference import expit
+
+    return expit(X @ coef.astype(X.dtype) + intercept)
 
 
 def check_gradient(fun, grad, x0, eps=1e-6):

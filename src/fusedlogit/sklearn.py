@@ -16,8 +16,9 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._reference import expit
-from .solvers import SOLVERS, ConvergenceWarning, fit
+from .backends.reference import expit
+from .exceptions import ConvergenceWarning
+from .solvers import SOLVERS, fit
 
 
 class LogisticRegression(LinearClassifierMixin, BaseEstimator):

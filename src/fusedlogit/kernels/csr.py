@@ -1,22 +1,20 @@
-"""Numba kernels for CSR X: the fast path for sparse data, one pass over the nonzeros.
+"""Kernels for CSR X: the fast path for sparse data, one pass over the nonzeros.
 
-Same contract as ``_kernels`` (unscaled sums over samples, no ``1/S``, no L2,
-results of length d + 1 with the intercept last, ``sample_weight=None``
-meaning ones) and the same function names, but X is a canonical
-``scipy.sparse`` CSR matrix (sorted indices, no duplicates; see
-``_validation.as_sparse_features``).  The public functions unpack it into
-``(data, indices, indptr)`` for the compiled loops.
+Same contract as ``dense`` (unscaled sums over samples, results of length
+d + 1 with the intercept last, ``sample_weight=None`` meaning ones), with X
+given as the ``(data, indices, indptr)`` arrays of a canonical CSR matrix
+(sorted indices, no duplicates; see ``_validation.as_sparse_features``).
 
 For row i with nonzeros x_ik at columns j_k (k in indptr[i]..indptr[i+1]):
 z_i = b + Σ_k x_ik w[j_k] is one sweep over the row's nonzeros, and the
 gradient's X^T r is the scatter acc[j_k] += r_i x_ik over the same nonzeros.
 Rows go through blocks of at most ``BLOCK_NNZ`` nonzeros, as in the dense
-kernels: the block's margins, then its residuals by ``_kernels.block_residuals``
+kernels: the block's margins, then its residuals by ``pointwise.block_residuals``
 (a loop LLVM vectorises: exp and log1p per row cost more than a short row's
 dot product), then the scatter, while the block's nonzeros are still in
 cache.  Each nonzero is therefore read from memory once per call.
 
-Parallel layout as in ``_kernels``: a fixed row partition (``_kernels.partition``)
+Parallel layout as in ``dense``: a fixed row partition (``chunks.partition``)
 that depends on n (and, to bound memory, on d) but never on the thread count,
 one private accumulator row per chunk, chunks summed serially in order:
 results are bitwise identical for any number of threads.
@@ -27,15 +25,9 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._config import jit, pjit
-from ._kernels import (
-    _reduce_chunks,
-    block_curvature_products,
-    block_residuals,
-    partition,
-    sample_curvature,
-    symmetric_from_upper,
-)
+from .._config import jit, pjit
+from .chunks import partition, reduce_chunks
+from .pointwise import block_curvature_products, block_residuals, sample_curvature
 
 #: Bytes allowed for the per-chunk partial sums.  Sparse X may have millions of
 #: columns: zeroing and adding up 64 partial gradients would then cost more
@@ -52,7 +44,7 @@ BLOCK_NNZ = 8192
 def sparse_partition(n, width, work):
     """(number of chunks, rows per chunk) for partials of ``width`` floats each.
 
-    ``_kernels.partition(n)``, with fewer chunks where the partials would take
+    ``chunks.partition(n)``, with fewer chunks where the partials would take
     more than PARTIALS_BYTES or, zeroed and added up, more than a quarter of
     the pass's ``work`` (its nonzeros): n_chunks · width ≤ work / 4.
     """
@@ -113,7 +105,7 @@ def csr_loss_gradient_sums(data, indices, indptr, d, y, sample_weight, w, b, wan
                 for i in range(start, stop):
                     row_scatter(data, indices, indptr[i], indptr[i + 1], buf[i - start], part)
             start = stop
-    total = _reduce_chunks(acc)
+    total = reduce_chunks(acc)
     return total[d + 1], total[: d + 1]
 
 
@@ -149,7 +141,7 @@ def csr_hessp_sums(data, indices, indptr, d, sample_weight, w, b, v, vb):
             for i in range(start, stop):
                 row_scatter(data, indices, indptr[i], indptr[i + 1], ubuf[i - start], part)
             start = stop
-    return _reduce_chunks(acc)
+    return reduce_chunks(acc)
 
 
 @pjit
@@ -181,22 +173,4 @@ def csr_hessian_sums(data, indices, indptr, d, sample_weight, w, b):
                 part[ja, d] += ha
                 for k in range(a, hi):
                     part[ja, indices[k]] += ha * data[k]
-    return _reduce_chunks(acc.reshape(n_chunks, (d + 1) * (d + 1))).reshape(d + 1, d + 1)
-
-
-# -- the backend interface (same names and arguments as ``_kernels``) -----------
-
-
-def loss_gradient_sums(X, y, sample_weight, w, b, want_loss, want_grad):
-    """Σ s_i ℓ_i and the (d + 1,) gradient sums for canonical CSR X."""
-    return csr_loss_gradient_sums(X.data, X.indices, X.indptr, X.shape[1], y, sample_weight, w, b, want_loss, want_grad)
-
-
-def hessp_sums(X, sample_weight, w, b, v, vb):
-    """X̃^T (s ⊙ p(1−p) ⊙ X̃ṽ), shape (d + 1,), for canonical CSR X."""
-    return csr_hessp_sums(X.data, X.indices, X.indptr, X.shape[1], sample_weight, w, b, v, vb)
-
-
-def hessian_sums(X, sample_weight, w, b):
-    """X̃^T diag(s ⊙ p(1−p)) X̃, shape (d + 1, d + 1), for canonical CSR X."""
-    return symmetric_from_upper(csr_hessian_sums(X.data, X.indices, X.indptr, X.shape[1], sample_weight, w, b))
+    return reduce_chunks(acc.reshape(n_chunks, (d + 1) * (d + 1))).reshape(d + 1, d + 1)

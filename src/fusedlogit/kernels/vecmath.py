@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._config import jit_exact
+from .._config import jit_exact
 
 LOG2E = 1.4426950408889634
 # ln 2 split so that k·LN2_HI is exact for |k| < 2^11 (Cody–Waite reduction)

@@ -1,20 +1,20 @@
-"""Dask arrays: the objective summed over row chunks, each chunk computed where it lives.
+"""Dask arrays: the sums over row chunks, each chunk computed where it lives.
 
 J and its derivatives are sums over samples, so for X split in row chunks
 X_1..X_m (with y and s split alike)::
 
     Σ_i s_i ℓ_i = Σ_c Σ_{i ∈ c} s_i ℓ_i,   X^T r = Σ_c X_c^T r_c,   X̃^T D X̃ = Σ_c X̃_c^T D_c X̃_c
 
-Each chunk's partial sum is one call of the ordinary backend (the fused
-kernels, or the reference) in a task that runs where the chunk is stored; the
+Each chunk's partial sum is one call of an in-memory backend (the fused dense
+one, or the reference) in a task that runs where the chunk is stored; the
 partial sums, of size O(d) (O(d²) for the Hessian), are added pairwise in a
 fixed tree by Dask tasks, and only the total comes back to the caller, where
 the optimizer runs.  The scheduler is Dask's current one: ``dask.distributed``
 when a ``Client`` is active, the threaded scheduler otherwise.
 
-``LogisticLoss`` uses this module for dask-array X; it is imported only then,
-so dask is an optional dependency (``pip install fusedlogit[dask]``).
-Chunks hold dense NumPy arrays (scipy.sparse chunks are refused).
+The backend factory imports this module only for dask-array X, so dask is an
+optional dependency (``pip install fusedlogit[dask]``).  Chunks hold dense
+NumPy arrays (scipy.sparse chunks are refused).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._validation import (
+from .._validation import (
     as_labels,
     as_sample_weight,
     check_features_form,
@@ -32,6 +32,7 @@ from ._validation import (
     float_dtype,
     is_sparse,
 )
+from .base import ArrayBackend
 
 
 def as_dask_data(X, y, sample_weight):
@@ -88,11 +89,9 @@ def _check_chunk(Xb, yb, sb):
     as_sample_weight(sb, yb.shape[0], yb.dtype)
 
 
-def _chunk_sums(backend, name, n_threads, X, *args):
-    """One chunk's partial sum: backend function ``name`` on (X_c, *args)."""
-    from .objective import backend_module, call_backend
-
-    return call_backend(backend_module(backend, False), name, n_threads, np.ascontiguousarray(X), *args)
+def _chunk_sums(inner, sums, n_threads, Xb, yb, sb, *args):
+    """One chunk's partial sum: ``sums`` (an ``inner`` backend method) on the chunk's data."""
+    return sums(inner(np.ascontiguousarray(Xb), yb, sb, n_threads), *args)
 
 
 def _add(a, b):
@@ -111,33 +110,39 @@ def _tree_sum(parts):
     return parts[0]
 
 
-class ChunkedBackend:
-    """Runs a backend function on every row chunk and sums the results through dask.
+class ChunkedBackend(ArrayBackend):
+    """Dask X, y, sample_weight chunked alike by rows; each chunk summed by an ``inner`` backend class."""
 
-    ``run_chunks(name, *args)`` takes the same arguments as the backend
-    function ``name`` (``loss_gradient_sums``, ``hessp_sums``,
-    ``hessian_sums``); the dask-array arguments are split into their row
-    chunks, every other argument (coefficients, flags) goes to every chunk.
-    """
+    def __init__(self, X, y, sample_weight, n_threads, inner):
+        super().__init__(X, y, sample_weight, n_threads)
+        self.inner = inner
 
-    def __init__(self, backend, n_threads):
-        self.backend = backend
-        self.n_threads = n_threads
+    @classmethod
+    def build(cls, X, y, sample_weight, *, n_threads, inner):
+        return cls(*as_dask_data(X, y, sample_weight), n_threads, inner)
 
-    def run_chunks(self, name, *args):
-        n_blocks = args[0].numblocks[0]
-        split = []
-        for a in args:
-            if isinstance(a, da.Array):
-                split.append(_blocks(a, n_blocks))
-            elif isinstance(a, np.ndarray):  # one graph key for w and v, not a copy in every task
-                split.append([dask.delayed(a, pure=True)] * n_blocks)
-            else:
-                split.append([a] * n_blocks)
+    def _build_options(self):
+        return {"n_threads": self.n_threads, "inner": self.inner}
+
+    def _run_chunks(self, sums, *args):
+        """Σ over chunks of ``sums(inner backend on chunk c, *args)``, added in a fixed tree by dask."""
+        n_blocks = self.X.numblocks[0]
+        data = zip(_blocks(self.X, n_blocks), _blocks(self.y, n_blocks), _blocks(self.sample_weight, n_blocks))
+        # one graph key for each coefficient vector, not a copy in every task
+        shared = [dask.delayed(a, pure=True) if isinstance(a, np.ndarray) else a for a in args]
         chunk = dask.delayed(_chunk_sums, pure=False)  # fresh keys: every call computes
-        parts = [chunk(self.backend, name, self.n_threads, *blocks) for blocks in zip(*split)]
+        parts = [chunk(self.inner, sums, self.n_threads, *blocks, *shared) for blocks in data]
         (total,) = dask.compute(_tree_sum(parts))
         return total
 
+    def loss_gradient_sums(self, w, b, want_loss=True, want_grad=True):
+        return self._run_chunks(self.inner.loss_gradient_sums, w, b, want_loss, want_grad)
+
+    def hessp_sums(self, w, b, v, vb):
+        return self._run_chunks(self.inner.hessp_sums, w, b, v, vb)
+
+    def hessian_sums(self, w, b):
+        return self._run_chunks(self.inner.hessian_sums, w, b)
+
     def __repr__(self):
-        return f"ChunkedBackend(backend={self.backend!r}, n_threads={self.n_threads})"
+        return f"ChunkedBackend(inner={self.inner.__name__}, shape={self.shape}, n_threads={self.n_threads})"

@@ -1,0 +1,104 @@
+"""What every backend shares: the data it owns and the reductions that are not the hot sums.
+
+A backend holds validated arrays X (n, d), y (n,) and sample_weight ((n,) or
+None: all ones) and computes the *unscaled sums over samples* of the
+objective (no 1/S, no penalty; vectors of length d + 1 with the intercept
+last)::
+
+    loss_gradient_sums(w, b, want_loss, want_grad) -> (Σ s_i ℓ_i, X̃^T (s ⊙ (p − y)))
+    hessp_sums(w, b, v, vb)                         -> X̃^T (s ⊙ p(1−p) ⊙ X̃ṽ)
+    hessian_sums(w, b)                              -> X̃^T diag(s ⊙ p(1−p)) X̃
+
+Subclasses implement those three (each under its own thread policy, see
+``fusedlogit._threads``); the rest is written here once with ``X @ w`` and
+slicing, which NumPy, scipy.sparse and dask arrays all provide.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import as_labels, as_sample_weight
+
+
+class ArrayBackend:
+    """Data X, y, sample_weight and the reductions over them that the solvers need."""
+
+    def __init__(self, X, y, sample_weight, n_threads):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.n_threads = n_threads
+
+    @staticmethod
+    def as_features(X):
+        """X validated and converted (once) to the form this backend computes on."""
+        raise NotImplementedError
+
+    @classmethod
+    def build(cls, X, y, sample_weight, *, n_threads):
+        """Validate and convert raw inputs (once) into a backend of this class."""
+        X = cls.as_features(X)
+        n = X.shape[0]
+        return cls(X, as_labels(y, n, X.dtype), as_sample_weight(sample_weight, n, X.dtype), n_threads)
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    def weight_sum(self):
+        """Σ s_i as a float (n without weights)."""
+        if self.sample_weight is None:
+            return float(self.X.shape[0])
+        return float(self.sample_weight.sum(dtype=np.float64))
+
+    def label_mean(self):
+        """The weighted mean of y, Σ s_i y_i / Σ s_i."""
+        if self.sample_weight is None:
+            return float(self.y.mean(dtype=np.float64))
+        return float(self.sample_weight @ self.y) / self.weight_sum()
+
+    def subsample(self, step):
+        """The same kind of backend on every ``step``-th row (a fresh, validated one)."""
+        weight = None if self.sample_weight is None else self.sample_weight[::step]
+        return self.build(self.X[::step], self.y[::step], weight, **self._build_options())
+
+    def _build_options(self):
+        """The keyword arguments of ``build`` that make another backend like this one."""
+        return {"n_threads": self.n_threads}
+
+    def margins(self, w, b):
+        """z = X w + b, the product in X's precision (as BLAS does it)."""
+        return self.X @ w.astype(self.X.dtype) + b
+
+    def _positive_weight(self):
+        """Mask of the rows that count (weight > 0); None when all do."""
+        return None if self.sample_weight is None else self.sample_weight > 0
+
+    def max_abs_margin(self, w, b):
+        """max_i |x_i·w + b| over the rows of positive weight."""
+        u = np.abs(self.margins(w, b))
+        keep = self._positive_weight()
+        if keep is not None:
+            u = u * keep  # a mask, not indexing: dask arrays keep known chunk sizes
+        return float(u.max())
+
+    def all_saturated(self, w, b):
+        """Every positive-weight row predicted with |margin| > SATURATED_MARGIN on its 0/1 label's side.
+
+        The array form of ``kernels.pointwise.saturated_on_label``.
+        """
+        from ..kernels.pointwise import SATURATED_MARGIN
+
+        z = self.margins(w, b)
+        y = self.y
+        keep = self._positive_weight()
+        if keep is None:
+            keep = np.ones(len(y), bool)
+        correct = ((y == 1) & (z > SATURATED_MARGIN)) | ((y == 0) & (z < -SATURATED_MARGIN))
+        return bool(np.all(correct[keep]))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, n_threads={self.n_threads})"

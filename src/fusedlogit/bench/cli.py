@@ -1,0 +1,195 @@
+"""Command-line benchmark: kernel throughput against the memory roofline, fits, cold start.
+
+    python -m fusedlogit.bench --quick --output results.json --plot gbs.png
+
+Three sections (``--sections``, default all):
+
+kernels
+    For every (n, d, dtype, n_threads) of the grid, the median and min time of
+    one call of: the fused Numba kernels through ``LogisticLoss`` (loss+gradient,
+    gradient, hessp), the NumPy reference path (same three), scikit-learn's
+    internal ``LinearModelLoss.loss_gradient`` (when installed; the same
+    HalfBinomial loss, also mean-scaled) and ``read``: a plain one-pass sum of
+    every element of the same X with the same threads and the same row-chunk
+    partition as the kernels.  ``read`` is the roofline::
+
+        gb_s              = X.nbytes / median_s / 1e9
+        rows_s            = n / median_s
+        roofline_fraction = gb_s / gb_s(read, same n, d, dtype, n_threads)
+
+    Threads are pinned per configuration: Numba's pool by
+    ``numba.set_num_threads`` (and ``LogisticLoss(n_threads=k)``), BLAS and
+    OpenMP pools by threadpoolctl.  Calls are timed as the public API is used,
+    so per-call Python overhead counts.
+
+fits
+    Seconds to the same tolerance on ``make_problem`` "well" and "ill" data
+    (no penalty, with intercept): ``fusedlogit.fit`` with each solver, then
+    scikit-learn's lbfgs and newton-cholesky, glum's IRLS and, for small
+    problems, statsmodels' Newton.  Every solution's J and max|∇J| are
+    re-evaluated with fusedlogit's ``LogisticLoss`` (mean loss), so that the
+    peers' own stopping rules can be compared on one scale.
+
+cold
+    Fresh processes sharing a new, empty ``NUMBA_CACHE_DIR``: the first one
+    compiles (empty cache), the second loads the machine code from it (warm
+    cache).  Each reports ``import fusedlogit`` time, the Numba import, and the
+    first and second call of ``loss_gradient`` and of ``hessp``.
+
+The JSON output (``--output``) holds the machine (CPU model, cores, versions,
+threading layer), the configuration and every row; ``benchmarks/
+make_readme_table.py`` turns it into the README's markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .._config import max_threads
+from .cold import run_cold_start
+from .fits import DEFAULT_FIT_SHAPES, QUICK_FIT_SHAPES, run_fits
+from .grid import DEFAULT_D, DEFAULT_MEMORY_BUDGET, QUICK_D, QUICK_MEMORY_BUDGET, QUICK_N, thread_grid
+from .kernels import run_kernels
+from .machine import machine_info, machine_line
+from .methods import KERNEL_METHODS
+from .plot import plot
+from .report import report
+from .timing import progress
+
+SECTIONS = ("kernels", "fits", "cold")
+
+
+def _size(text):
+    """'2GB', '512MB', '1e9' -> bytes."""
+    match = re.fullmatch(r"\s*([0-9.eE+]+)\s*([KMGT]?B?)\s*", text, re.IGNORECASE)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 2GB, 512MB)")
+    unit = match.group(2).upper().rstrip("B")
+    return float(match.group(1)) * {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}[unit]
+
+
+def _ints(text):
+    return [int(float(v)) for v in text.split(",") if v.strip()]
+
+
+def _names(text):
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="python -m fusedlogit.bench",
+        description="Throughput of fusedlogit's kernels against a plain read of X and against the peers; "
+        "fits to a tolerance; cold-start times.",
+    )
+    p.add_argument("--quick", action="store_true", help="a small grid that runs in under 2 minutes on 2 cores")
+    p.add_argument("--sections", type=_names, default=list(SECTIONS), help="comma list of kernels,fits,cold")
+    p.add_argument("--n", type=_ints, help="comma list of n (default 1e4, 1e5, ... within the memory budget)")
+    p.add_argument("--d", type=_ints, help=f"comma list of d (default {','.join(map(str, DEFAULT_D))})")
+    p.add_argument("--dtypes", type=_names, default=["float64", "float32"], help="comma list (default float64,float32)")
+    p.add_argument("--threads", type=_ints, help="comma list of thread counts (default 1, 2, 4, ..., all)")
+    p.add_argument("--memory-budget", type=_size, help="largest X in bytes, e.g. 2GB (default 2GB, quick 128MB)")
+    p.add_argument("--repeats", type=int, help="timed samples per measurement (default 5, quick 3)")
+    p.add_argument("--min-time", type=float, help="seconds per timed sample, at least (default 0.1, quick 0.03)")
+    p.add_argument("--methods", type=_names, help="comma list of method:op, e.g. fused:hessp,read:read (default all)")
+    p.add_argument("--fit-shapes", type=_names, help="comma list of NxD fit problems, e.g. 10000x20,100000x100")
+    p.add_argument("--fit-kinds", type=_names, default=["well", "ill"], help="comma list of well,ill")
+    p.add_argument("--fit-tol", type=float, default=1e-8, help="tolerance given to every solver (default 1e-8)")
+    p.add_argument("--fit-max-iter", type=int, default=1000, help="iteration cap for every solver (default 1000)")
+    p.add_argument("--fit-repeats", type=int, help="timed fits per solver (default 3, quick 1)")
+    p.add_argument("--solvers", type=_names, help="fusedlogit solvers to fit with (default all it lists)")
+    p.add_argument("--output", type=Path, help="write the results as JSON to this file")
+    p.add_argument("--plot", type=Path, help="write GB/s against d as a PNG (needs matplotlib)")
+    return p
+
+
+def main(argv=None):
+    """Entry point of ``python -m fusedlogit.bench`` and of the ``fusedlogit-bench`` script."""
+    run(argv)
+    return 0
+
+
+def run(argv=None):
+    """Parse ``argv``, run the chosen sections, print the tables; returns the results dict."""
+    args = build_parser().parse_args(argv)
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"--sections: unknown {sorted(unknown)}; choose from {SECTIONS}")
+    quick = args.quick
+    all_threads = max_threads()
+    config = {
+        "quick": quick,
+        "sections": args.sections,
+        "d": args.d or list(QUICK_D if quick else DEFAULT_D),
+        "n": args.n or (list(QUICK_N) if quick else None),
+        "dtypes": args.dtypes,
+        "threads": args.threads or thread_grid(all_threads, quick),
+        "memory_budget_bytes": args.memory_budget or (QUICK_MEMORY_BUDGET if quick else DEFAULT_MEMORY_BUDGET),
+        "repeats": args.repeats or (3 if quick else 5),
+        "min_sample_s": args.min_time if args.min_time is not None else (0.03 if quick else 0.1),
+        "methods": [tuple(m.split(":")) for m in args.methods] if args.methods else list(KERNEL_METHODS),
+        "fit_shapes": [tuple(_ints(s.replace("x", ","))) for s in args.fit_shapes]
+        if args.fit_shapes else list(QUICK_FIT_SHAPES if quick else DEFAULT_FIT_SHAPES),
+        "fit_kinds": args.fit_kinds,
+        "fit_tol": args.fit_tol,
+        "fit_max_iter": args.fit_max_iter,
+        "fit_repeats": args.fit_repeats or (1 if quick else 3),
+        "command": sys.argv if argv is None else ["fusedlogit.bench", *argv],
+    }
+    for m in config["methods"]:
+        if m not in KERNEL_METHODS:
+            raise SystemExit(f"--methods: unknown {':'.join(m)}; choose from "
+                             f"{', '.join(':'.join(k) for k in KERNEL_METHODS)}")
+    if max(config["threads"]) > all_threads:
+        raise SystemExit(f"--threads: at most {all_threads} (NUMBA_NUM_THREADS)")
+
+    started = time.perf_counter()
+    results = {
+        "schema": 1,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "config": config,
+        "kernels": [],
+        "fits": [],
+        "cold_start": [],
+    }
+    progress(f"fusedlogit.bench on {machine_line(results['machine'])}")
+    if "kernels" in config["sections"]:
+        results["kernels"] = run_kernels(
+            config["n"], config["d"], config["dtypes"], config["threads"],
+            budget_bytes=config["memory_budget_bytes"], repeats=config["repeats"],
+            min_sample_s=config["min_sample_s"], methods=config["methods"],
+        )
+    if "fits" in config["sections"]:
+        results["fits"] = run_fits(
+            config["fit_shapes"], config["fit_kinds"], dtype=np.float64, n_threads=max(config["threads"]),
+            tol=config["fit_tol"], max_iter=config["fit_max_iter"], repeats=config["fit_repeats"],
+            solvers=args.solvers,
+        )
+    if "cold" in config["sections"]:
+        results["cold_start"] = run_cold_start()
+    results["elapsed_s"] = time.perf_counter() - started
+
+    print(report(results))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results, indent=1))
+        progress(f"wrote {args.output}")
+    if args.plot:
+        if not results["kernels"]:
+            progress("--plot: no kernel rows to plot")
+        else:
+            try:
+                plot(results, args.plot)
+                progress(f"wrote {args.plot}")
+            except ImportError:
+                progress("--plot needs matplotlib (pip install matplotlib); no plot written")
+    return results

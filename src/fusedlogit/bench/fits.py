@@ -1,0 +1,144 @@
+"""The fits section: fusedlogit's solvers and the peers (scikit-learn, glum, statsmodels) to one tolerance."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from .._config import max_threads
+from .._threads import pinned
+from ..datasets import make_problem
+from ..objective import LogisticLoss
+from .timing import progress
+
+DEFAULT_FIT_SHAPES = ((10_000, 20), (100_000, 100), (1_000_000, 20))
+QUICK_FIT_SHAPES = ((10_000, 20),)
+#: statsmodels builds dense n × d temporaries in Python: only small problems.
+STATSMODELS_MAX_ELEMENTS = 2_000_000
+
+
+def _load_fit():
+    """``fusedlogit.fit`` and its solver names, or (None, reason)."""
+    try:
+        from .. import fit
+    except ImportError as exc:
+        return None, f"fusedlogit.fit is not importable ({exc})"
+    fit = getattr(fit, "fit", fit)  # the function, also if only its module is there
+    module = sys.modules.get(getattr(fit, "__module__", ""), None)
+    package = sys.modules[__package__.rpartition(".")[0]]  # fusedlogit, above this bench package
+    names = getattr(package, "SOLVERS", None) or getattr(module, "SOLVERS", None)
+    solvers = [s for s in (names or ("auto",)) if s != "auto"] or ["auto"]
+    return fit, solvers
+
+
+def _fit_fusedlogit(fit, solver):
+    def run(X, y, tol, max_iter, n_threads):
+        # n_threads=None is fit's default, all cores: what a user runs.  The
+        # peers are pinned to the same count by ``pinned``.
+        if n_threads == max_threads():
+            n_threads = None
+        res = fit(X, y, solver=solver, tol=tol, max_iter=max_iter, n_threads=n_threads)
+        coef = np.append(np.asarray(res.coef, dtype=np.float64), float(res.intercept))
+        return coef, int(res.n_iter), bool(res.converged)
+
+    return run
+
+
+def _fit_sklearn(solver):
+    def run(X, y, tol, max_iter, n_threads):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = LogisticRegression(C=np.inf, solver=solver, tol=tol, max_iter=max_iter).fit(X, y)
+        n_iter = int(np.max(model.n_iter_))
+        failed = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        return np.append(model.coef_.ravel(), model.intercept_[0]), n_iter, n_iter < max_iter and not failed
+
+    return run
+
+
+def _fit_glum(X, y, tol, max_iter, n_threads):
+    from glum import GeneralizedLinearRegressor
+
+    model = GeneralizedLinearRegressor(family="binomial", alpha=0, gradient_tol=tol, max_iter=max_iter).fit(X, y)
+    n_iter = int(model.n_iter_)
+    return np.append(model.coef_, model.intercept_), n_iter, n_iter < max_iter
+
+
+def _fit_statsmodels(X, y, tol, max_iter, n_threads):
+    import statsmodels.api as sm
+
+    X1 = np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])  # intercept last, like coef
+    res = sm.Logit(y, X1).fit(method="newton", tol=tol, maxiter=max_iter, disp=0)
+    return np.asarray(res.params), int(res.mle_retvals["iterations"]), bool(res.mle_retvals["converged"])
+
+
+def _importable(name):
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def fit_methods(solvers=None):
+    """[(method, solver, run)] for every fitter installed; ``run`` returns (coef, n_iter, converged)."""
+    methods = []
+    fit, found = _load_fit()
+    if fit is None:
+        progress(f"fits: {found}; fusedlogit rows skipped, peers still run")
+    else:
+        methods += [("fusedlogit", s, _fit_fusedlogit(fit, s)) for s in (solvers or found)]
+    if _importable("sklearn"):
+        methods += [("sklearn", s, _fit_sklearn(s)) for s in ("lbfgs", "newton-cholesky")]
+    if _importable("glum"):
+        methods.append(("glum", "irls", _fit_glum))
+    if _importable("statsmodels"):
+        methods.append(("statsmodels", "newton", _fit_statsmodels))
+    return methods
+
+
+def run_fits(shapes, kinds, *, dtype, n_threads, tol, max_iter, repeats, solvers=None):
+    """Time every fitter on each problem; J and max|∇J| re-evaluated by ``LogisticLoss``."""
+    import warnings
+
+    methods = fit_methods(solvers)
+    rows = []
+    for n, d in shapes:
+        for kind in kinds:
+            X, y, _, _ = make_problem(n, d, kind=kind, dtype=dtype, seed=1)
+            X_warm, y_warm, _, _ = make_problem(200, d, kind=kind, dtype=dtype, seed=2)
+            objective = LogisticLoss(X, y, n_threads=n_threads)
+            for method, solver, run in methods:
+                if method == "statsmodels" and n * d > STATSMODELS_MAX_ELEMENTS:
+                    continue
+                row = {"method": method, "solver": solver, "problem": kind, "n": n, "d": d,
+                       "dtype": np.dtype(dtype).name, "n_threads": n_threads, "tol": tol, "max_iter": max_iter}
+                try:
+                    with pinned(n_threads), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        run(X_warm, y_warm, tol, max_iter, n_threads)  # compile / import, untimed
+                        samples = []
+                        for _ in range(repeats):
+                            t = time.perf_counter()
+                            coef, n_iter, converged = run(X, y, tol, max_iter, n_threads)
+                            samples.append(time.perf_counter() - t)
+                    loss, grad = objective.loss_gradient(coef)
+                    row.update(median_s=statistics.median(samples), min_s=min(samples), repeats=repeats,
+                               n_iter=n_iter, converged=converged, loss=loss,
+                               grad_max=float(np.max(np.abs(grad))), error=None)
+                    progress(
+                        f"fits    {kind:<4} n={n:<8} d={d:<4} {method:>11} {solver:<15} {row['median_s']:8.3f} s  "
+                        f"iter={n_iter:<5} max|grad|={row['grad_max']:.1e}  J={loss:.10g}"
+                    )
+                except Exception as exc:  # a peer failing is a result, not a crash
+                    row.update(median_s=None, min_s=None, repeats=0, n_iter=None, converged=False, loss=None,
+                               grad_max=None, error=f"{type(exc).__name__}: {exc}")
+                    progress(f"fits    {kind:<4} n={n:<8} d={d:<4} {method:>11} {solver:<15} failed: {row['error']}")
+                rows.append(row)
+    return rows

@@ -1,0 +1,27 @@
+"""Solvers: ``fit`` and the algorithms it runs, each a plain function over the objective.
+
+- ``fit``: the public entry point, ``FitResult`` and the registry of solvers;
+- ``newton``, ``newton_cg``, ``lbfgs``, ``gd``: one algorithm each;
+- ``common``: options, output, progress lines and the Armijo line search;
+- ``newton_core``: the compiled pieces every Newton fit shares (direction,
+  step acceptance, separation test);
+- ``compiled``: the serial compiled Newton solver that ``fusedlogit.jit`` and
+  ``fit_many`` run on transposed samples.
+
+Importing this package does not import Numba.
+"""
+
+from ..exceptions import ConvergenceWarning, SeparationWarning
+from .fit import AUTO_NEWTON_MAX_COEF, DEFAULT_MAX_ITER, SOLVER_FUNCTIONS, SOLVERS, FitResult, fit, resolve_solver
+
+__all__ = [
+    "AUTO_NEWTON_MAX_COEF",
+    "DEFAULT_MAX_ITER",
+    "SOLVERS",
+    "SOLVER_FUNCTIONS",
+    "ConvergenceWarning",
+    "FitResult",
+    "SeparationWarning",
+    "fit",
+    "resolve_solver",
+]
