@@ -19,7 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_coef, as_features, as_sparse_features, check_choice, check_finite, check_l2, check_n_threads, is_sparse
+from ._validation import (
+    as_coef,
+    as_features,
+    as_sparse_features,
+    check_choice,
+    check_finite,
+    check_l2,
+    check_n_threads,
+    is_sparse,
+)
+from .backends import BACKENDS, make_backend
+from .backends.reference import expit
 
 REDUCTIONS = ("mean", "sum")
 
@@ -76,8 +87,6 @@ class LogisticLoss:
         backend="numba",
         n_threads=None,
     ):
-        from .backends import BACKENDS, make_backend
-
         check_choice("backend", backend, BACKENDS)
         check_choice("reduction", reduction, REDUCTIONS)
         l2 = check_l2(l2)
@@ -219,8 +228,6 @@ def predict_proba(X, coef, intercept=0.0):
     if not np.isfinite(intercept):
         raise ValueError("intercept must be finite")
     check_finite("coef", coef)
-    from .backends.reference import expit
-
     return expit(X @ coef.astype(X.dtype) + intercept)
 
 

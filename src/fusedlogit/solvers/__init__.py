@@ -1,6 +1,6 @@
 """Solvers: ``fit`` and the algorithms it runs, each a plain function over the objective.
 
-- ``fit``: the public entry point, ``FitResult`` and the registry of solvers;
+- ``fitting``: ``fit``, the public entry point, ``FitResult`` and the registry of solvers;
 - ``newton``, ``newton_cg``, ``lbfgs``, ``gd``: one algorithm each;
 - ``common``: options, output, progress lines and the Armijo line search;
 - ``newton_core``: the compiled pieces every Newton fit shares (direction,
@@ -12,7 +12,7 @@ Importing this package does not import Numba.
 """
 
 from ..exceptions import ConvergenceWarning, SeparationWarning
-from .fit import AUTO_NEWTON_MAX_COEF, DEFAULT_MAX_ITER, SOLVER_FUNCTIONS, SOLVERS, FitResult, fit, resolve_solver
+from .fitting import AUTO_NEWTON_MAX_COEF, DEFAULT_MAX_ITER, SOLVER_FUNCTIONS, SOLVERS, FitResult, fit, resolve_solver
 
 __all__ = [
     "AUTO_NEWTON_MAX_COEF",

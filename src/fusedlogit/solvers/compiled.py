@@ -128,7 +128,7 @@ def newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter):
         weighted_y += s * y[i]
     if not total > 0.0:
         return 0, NO_WEIGHT, np.nan
-    # Start of solvers.fit: w = 0 and b = logit(mean y), the intercept-only MLE.
+    # The start of fit (``LogisticLoss.initial_coef``): w = 0 and b = logit(mean y), the intercept-only MLE.
     mean = weighted_y / total
     if k > d and 0.0 < mean < 1.0:
         coef_out[d] = np.log(mean / (1.0 - mean))

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from .._validation import check_choice, check_max_iter, check_tol
+from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning, SeparationWarning
 from ..objective import LogisticLoss
 from .common import SolverOptions
@@ -36,6 +37,7 @@ DEFAULT_MAX_ITER = {"newton": 100, "newton-cg": 200, "lbfgs": 1000, "gd": 100_00
 #: "auto" uses Newton (a dense (d+1)² Hessian, Cholesky in O(d³)) up to this
 #: many coefficients, L-BFGS above it.
 AUTO_NEWTON_MAX_COEF = 1000
+
 
 @dataclasses.dataclass
 class FitResult:
@@ -149,8 +151,6 @@ def fit(
     only gradient and Hessian-vector passes and are often faster; "gd" is the
     teaching path and needs many iterations unless the data are well scaled.
     """
-    from ..backends import BACKENDS
-
     check_choice("solver", solver, SOLVERS)
     check_choice("backend", backend, BACKENDS)
     tol = check_tol(tol)
