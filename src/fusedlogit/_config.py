@@ -20,6 +20,7 @@ the library stays thread- and fork-safe, only without concurrent kernels.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -28,6 +29,7 @@ import threading
 from pathlib import Path
 
 import numba
+from numba.core.caching import FunctionCache
 
 #: Floating-point relaxations allowed in kernels.  ``reassoc`` lets LLVM
 #: vectorise the dot-product reductions; ``nnan``/``ninf`` are left out so that
@@ -88,6 +90,16 @@ THREADING_LAYER_REQUESTED = _choose_threading_layer()
 _launch_lock = threading.Lock()
 
 
+def _new_launch_lock_in_child():
+    """A forked child gets a fresh lock: one held by another thread at the fork would never be released."""
+    global _launch_lock
+    _launch_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_launch_lock_in_child)
+
+
 def needs_launch_lock() -> bool:
     """True when the active layer would crash on concurrent launches."""
     try:
@@ -106,16 +118,81 @@ def launch_lock():
     return _launch_lock
 
 
+class CacheWarning(UserWarning):
+    """Numba's on-disk cache could not be used; kernels are compiled in memory instead."""
+
+
+_cache_warned = False
+
+
+def _warn_cache(problem, path):
+    """One warning per process that the cache is bypassed, with what to do about it."""
+    global _cache_warned
+    if _cache_warned:
+        return
+    _cache_warned = True
+    import warnings
+
+    warnings.warn(
+        f"fusedlogit: Numba's on-disk cache at {path} is not usable ({problem}); kernels are compiled in memory "
+        "(slower first calls in every process). Set NUMBA_CACHE_DIR to a writable folder to cache them, or "
+        "FUSEDLOGIT_NO_CACHE=1 to skip the cache (and this warning).",
+        CacheWarning,
+        stacklevel=4,
+    )
+
+
+class RecoveringCache(FunctionCache):
+    """Numba's cache of one function, except that a bad entry is dropped and recompiled, never fatal.
+
+    A truncated or corrupted index or data file (EOFError, UnpicklingError,
+    an LLVM bitcode error...) would otherwise fail every later process; the
+    function's index is removed so that the fresh compile is saved over it.
+    """
+
+    def load_overload(self, sig, target_context):
+        try:
+            return super().load_overload(sig, target_context)
+        except Exception as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(self._cache_file._index_path)
+            _warn_cache(f"a bad entry was dropped: {type(exc).__name__}: {exc}", self._cache_path)
+            return None
+
+    def save_overload(self, sig, data):
+        try:
+            super().save_overload(sig, data)
+        except Exception as exc:
+            _warn_cache(f"{type(exc).__name__}: {exc}", self._cache_path)
+
+
+def _compile(func, **options):
+    """``numba.njit`` with the shared settings; the on-disk cache when it can be used.
+
+    The cache is Numba's own, installed as ``RecoveringCache`` so that a bad
+    entry costs a recompile, not a crash.  Where no cache folder is usable
+    (a read-only install with a read-only home: "no locator available") the
+    function is compiled in memory, with one ``CacheWarning``.
+    """
+    dispatcher = numba.njit(cache=False, error_model=ERROR_MODEL, nogil=True, **options)(func)
+    if CACHE:
+        try:
+            dispatcher._cache = RecoveringCache(func)
+        except Exception as exc:
+            _warn_cache(str(exc), os.environ.get("NUMBA_CACHE_DIR") or "the package's __pycache__")
+    return dispatcher
+
+
 def jit(func):
     """Serial kernel: lazily compiled, cached, with the shared fastmath set."""
-    return numba.njit(cache=CACHE, fastmath=FASTMATH, error_model=ERROR_MODEL, nogil=True)(func)
+    return _compile(func, fastmath=FASTMATH)
 
 
 def jit_exact(func):
     """Serial function whose floating-point order must be kept (``kernels.vecmath``)."""
-    return numba.njit(cache=CACHE, fastmath=FASTMATH_EXACT, error_model=ERROR_MODEL, nogil=True)(func)
+    return _compile(func, fastmath=FASTMATH_EXACT)
 
 
 def pjit(func):
     """Parallel kernel (``prange``): lazily compiled, cached, shared fastmath."""
-    return numba.njit(cache=CACHE, fastmath=FASTMATH, error_model=ERROR_MODEL, nogil=True, parallel=True)(func)
+    return _compile(func, fastmath=FASTMATH, parallel=True)

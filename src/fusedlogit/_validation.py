@@ -37,11 +37,11 @@ def is_real_dtype(dtype):
     return (np.issubdtype(dtype, np.number) or dtype == np.bool_) and not np.issubdtype(dtype, np.complexfloating)
 
 
-def check_features_form(X):
+def check_features_form(X, allow_empty=False):
     """Shape and dtype checks of X that need no pass over its values (any array type)."""
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D array, got {X.ndim} dimension(s)")
-    if X.shape[0] == 0:
+    if X.shape[0] == 0 and not allow_empty:
         raise ValueError("X has no rows")
     if not is_real_dtype(X.dtype):
         raise ValueError(f"X must hold real numbers, got dtype {X.dtype}")
@@ -57,14 +57,18 @@ def check_vector_form(name, a, n):
         raise ValueError(f"{name} must hold real numbers, got dtype {a.dtype}")
 
 
-def as_features(X, *, contiguous, finite=True):
+def as_features(X, *, contiguous, finite=True, allow_empty=False):
     """X as a 2-D float32/float64 array (C-contiguous if asked), checked finite.
 
     ``finite=False`` leaves the NaN/inf check to a caller that reads every
-    value anyway (``fit_many`` checks each group as it gathers it).
+    value anyway (``fit_many`` checks each group as it gathers it).  A
+    pandas DataFrame of numeric and boolean columns (nullable ones too: NA
+    becomes NaN, refused as such) is accepted.
     """
-    X = np.asarray(X)
-    check_features_form(X)
+    if is_sparse(X):
+        raise ValueError("X is a scipy.sparse matrix, which this function does not take; pass X.toarray()")
+    X = as_numeric_array("X", X)
+    check_features_form(X, allow_empty)
     dtype = float_dtype(X)
     X = np.ascontiguousarray(X, dtype=dtype) if contiguous else X.astype(dtype, copy=False)
     if finite:
@@ -84,34 +88,60 @@ def is_dask_array(X):
     return array is not None and isinstance(X, array.Array)
 
 
-def as_sparse_features(X):
+def as_numeric_array(name, a):
+    """``np.asarray(a)``, except that a pandas object whose columns are all numbers or booleans
+    (NumPy or nullable dtypes, mixed) becomes float64, with NA as NaN.
+
+    NumPy makes such a frame an object array; a column of another kind
+    (strings, categories, dates) is named in the error.
+    """
+    array = np.asarray(a)
+    if array.dtype != object or not hasattr(a, "to_numpy"):
+        return array
+    dtypes = a.dtypes
+    columns = dtypes.items() if hasattr(dtypes, "items") else [(getattr(a, "name", None), dtypes)]
+    for column, dtype in columns:
+        if getattr(dtype, "kind", "O") not in "biuf":
+            label = name if column is None else f"{name} column {column!r}"
+            raise ValueError(f"{label} has dtype {dtype}: it must hold numbers or booleans")
+    return a.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def as_sparse_features(X, allow_empty=False):
     """X as a canonical CSR matrix (sorted indices, no duplicates) of float32/float64.
 
     CSC, COO and the other formats are converted once, here.  A CSR X of the
-    right dtype and canonical form is used without copy; otherwise the copy
-    is made before sorting, so the caller's matrix is never modified.  Only
-    the stored values (``X.data``) are checked for NaN/inf: the implicit
-    zeros are finite.
+    right dtype and canonical form is used without copy.  Otherwise the
+    caller's matrix is never modified: a converted matrix may still share
+    its index arrays with the caller's (a dtype change copies only the
+    values), so a non-canonical one is copied whole before its duplicates
+    are summed and its indices sorted.  Only the stored values (``X.data``)
+    are checked for NaN/inf: the implicit zeros are finite.
     """
     from scipy import sparse
 
-    check_features_form(X)
+    check_features_form(X, allow_empty)
     dtype = float_dtype(X)
-    converted = X.format != "csr" or X.dtype != dtype
     X = sparse.csr_matrix(X, dtype=dtype)  # no copy for a CSR matrix of that dtype
     if not X.has_canonical_format:
-        if not converted:
-            X = X.copy()
+        X = X.copy()
         X.sum_duplicates()  # also sorts the indices of every row
     check_finite("X", X.data)
     return X
 
 
 def as_vector(name, a, n, dtype):
-    a = np.asarray(a)
+    """A per-sample vector as a contiguous array of ``dtype`` (X's), checked finite before and after the cast."""
+    a = as_numeric_array(name, a)
     check_vector_form(name, a, n)
-    a = np.ascontiguousarray(a, dtype=dtype)
     check_finite(name, a)
+    with np.errstate(over="ignore"):  # reported below, in words
+        a = np.ascontiguousarray(a, dtype=dtype)
+    if not np.isfinite(a).all():  # finite before the cast: the cast to float32 overflowed
+        raise ValueError(
+            f"{name} has values beyond the range of X's dtype {np.dtype(dtype).name} "
+            f"(largest {np.finfo(dtype).max:.3g}); rescale them"
+        )
     return a
 
 
@@ -130,7 +160,61 @@ def as_sample_weight(sample_weight, n, dtype):
     sw = as_vector("sample_weight", sample_weight, n, dtype)
     if sw.min() < 0:
         raise ValueError("sample_weight must be non-negative")
+    with np.errstate(over="ignore"):  # an overflow is reported by check_weight_sum, in words
+        total = float(sw.sum(dtype=np.float64))
+    check_weight_sum(total)
     return sw
+
+
+def check_weight_sum(total):
+    """Σ s_i must be a float64 whose reciprocal is finite too (0 is left to the caller)."""
+    if not np.isfinite(total):
+        raise ValueError(
+            "sample_weight sums to infinity in float64; divide the weights by a constant "
+            "(the mean loss and its minimiser depend only on their ratios)"
+        )
+    if total > 0 and not np.isfinite(1.0 / total):
+        raise ValueError(
+            f"sample_weight sums to {total:.3g}, too small to divide by; multiply the weights by a constant "
+            "(the mean loss and its minimiser depend only on their ratios)"
+        )
+
+
+def as_groups(groups, n):
+    """Group labels as a 1-D array of n values, none of them missing.
+
+    NaN, NaT, None and pandas' NA are refused: a missing label names no group
+    (NaN ≠ NaN would make every such row a group of its own).
+    """
+    groups = np.asarray(groups)
+    if groups.ndim != 1:
+        raise ValueError(f"groups must be a 1-D array, got {groups.ndim} dimension(s)")
+    if groups.shape[0] != n:
+        raise ValueError(f"groups has {groups.shape[0]} entries but X has {n} rows")
+    kind = groups.dtype.kind
+    if kind in "fc":
+        missing = np.isnan(groups).any()
+    elif kind in "mM":
+        missing = np.isnat(groups).any()
+    elif kind == "O":
+        missing = any(_is_missing(value) for value in groups)
+    else:
+        missing = False
+    if missing:
+        raise ValueError(
+            "groups contains NaN or another missing label (NaT, None, pandas' NA); drop those rows or label them"
+        )
+    return groups
+
+
+def _is_missing(value):
+    """None, or a value that is not equal to itself (NaN, NaT) or cannot say (pandas' NA)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return True
 
 
 def as_coef(coef, n_coef, fit_intercept, name="coef"):
@@ -146,23 +230,39 @@ def check_choice(name, value, choices):
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
 
 
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_))
+
+
+def check_bool(name, value):
+    """A bool (Python or NumPy); anything else, "False" and 0 included, is refused."""
+    if not _is_bool(value):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_l2(l2):
-    if not isinstance(l2, numbers.Real) or not np.isfinite(l2) or l2 < 0:
+    if _is_bool(l2) or not isinstance(l2, numbers.Real) or not np.isfinite(l2) or l2 < 0:
         raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
     return float(l2)
 
 
+def check_positive(name, value):
+    """A finite real number > 0 (not a bool)."""
+    if _is_bool(value) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
 def check_tol(tol):
-    if not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
-        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
-    return float(tol)
+    return check_positive("tol", tol)
 
 
 def check_max_iter(max_iter, default):
     """A positive int, or ``default`` for None."""
     if max_iter is None:
         return default
-    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+    if _is_bool(max_iter) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}")
     return int(max_iter)
 
@@ -171,7 +271,7 @@ def check_n_threads(n_threads, limit=None):
     """None, or a positive int not above ``limit`` (Numba's thread count)."""
     if n_threads is None:
         return None
-    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral) or n_threads < 1:
+    if _is_bool(n_threads) or not isinstance(n_threads, numbers.Integral) or n_threads < 1:
         raise ValueError(f"n_threads must be a positive integer or None, got {n_threads!r}")
     if limit is not None and n_threads > limit:
         raise ValueError(f"n_threads={n_threads} exceeds the {limit} threads Numba was started with")

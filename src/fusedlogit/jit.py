@@ -3,7 +3,10 @@
 Every function here is a serial Numba function (``nogil``, cached on disk,
 compiled on first use): call it from your own ``@numba.njit`` code, also
 inside ``prange`` (each call touches only the arrays passed to it).  Plain
-Python can call them too.  They write into arrays you pass and allocate
+Python can call them too.  Shapes are checked (``ValueError``), but an
+exception raised inside a caller's ``prange`` loop cannot leave it (Numba
+loses it or turns it into ``SystemError``): check shapes before such a loop
+(the README shows the pattern).  They write into arrays you pass and allocate
 nothing inside their loops: ``loss_gradient``/``hessian`` use O(d·512)
 scratch per call; ``newton_fit`` makes one transposed copy of X (d × n,
 X's dtype) plus O(d² + n) workspace per call, so that every sweep over the
@@ -160,7 +163,8 @@ def newton_fit(X, y, sample_weight, l2, coef_out, tol, max_iter):
     objective of ``fusedlogit.fit``, from fit's start (w = 0, b = logit of
     the weighted mean of y): Newton steps p = −H⁻¹∇J by an equilibrated
     Cholesky of the (k, k) Hessian, Armijo backtracking, until
-    max|∇J| ≤ tol.  The result agrees with ``fusedlogit.fit`` to the
+    fit's convergence test holds (max|∇J| ≤ tol, stricter on columns of small
+    scale; ``LogisticLoss.converged``).  The result agrees with ``fusedlogit.fit`` to the
     tolerance.
 
     X : (n, d); y : (n,); sample_weight : (n,), None or empty (= ones)
@@ -185,18 +189,27 @@ def counting_order(labels, low, n_keys, order):
 
     labels : (n,) integers with key labels[i] − low in [0, n_keys) (``low`` of
     a type that holds every label: int64, or uint64 for unsigned labels);
-    counts : (n_keys,) int64, how many labels have each key.  Linear time;
-    ``fit_many`` uses it for labels of small span.
+    order : (n,) int64, overwritten; counts : (n_keys,) int64, how many labels
+    have each key.  Linear time; ``fit_many`` uses it for labels of small
+    span.  Raises ValueError if ``order`` is not (n,), ``n_keys`` < 0 or a
+    label lies outside [low, low + n_keys) (nothing is written then).
     """
+    n = labels.shape[0]
+    if order.shape[0] != n:
+        raise ValueError("order must have one entry per label")
+    if n_keys < 0:
+        raise ValueError("n_keys must be >= 0")
     counts = np.zeros(n_keys, np.int64)
-    for i in range(labels.shape[0]):
+    for i in range(n):
+        if labels[i] < low or labels[i] - low >= n_keys:
+            raise ValueError("every label must lie in [low, low + n_keys)")
         counts[labels[i] - low] += 1
     next_slot = np.empty(n_keys, np.int64)
     total = 0
     for key in range(n_keys):
         next_slot[key] = total
         total += counts[key]
-    for i in range(labels.shape[0]):
+    for i in range(n):
         key = labels[i] - low
         order[next_slot[key]] = i
         next_slot[key] += 1

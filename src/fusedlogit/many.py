@@ -16,8 +16,10 @@ import numpy as np
 
 from ._validation import (
     as_features,
+    as_groups,
     as_labels,
     as_sample_weight,
+    check_bool,
     check_l2,
     check_max_iter,
     check_n_threads,
@@ -39,7 +41,7 @@ class ManyFitResult:
     coef : ndarray (G, n_features)
     intercept : ndarray (G,), zeros without intercept
     n_iter : ndarray (G,) int, Newton iterations per group
-    converged : ndarray (G,) bool, max|∇J| ≤ tol reached (and, for l2 = 0,
+    converged : ndarray (G,) bool, fit's convergence test held (and, for l2 = 0,
         a finite minimiser exists)
     separated : ndarray (G,) bool, l2 = 0 and the group is (quasi-)separable
         or has one class only: no finite minimiser, coef finite but arbitrary
@@ -74,7 +76,7 @@ def fit_many(
     Group g's coefficients minimise, over its rows only, the objective of
     ``fusedlogit.fit``: J_g = (1/S_g) Σ_{i∈g} s_i ℓ_i + (l2/2)||w||², by
     damped Newton with Cholesky (``fusedlogit.jit.newton_fit``) from fit's
-    start, to max|∇J_g| ≤ tol; each equals ``fit`` on that group's rows to
+    start, to fit's convergence test; each equals ``fit`` on that group's rows to
     the tolerance.
 
     Parameters
@@ -86,7 +88,7 @@ def fit_many(
     l2, fit_intercept, sample_weight
         As for ``fit``, the same for every group.
     tol : float, default 1e-8
-        Per group: stop when max |∂J_g/∂coef_j| ≤ tol.
+        Per group, as ``fit``'s tol: max |∂J_g/∂coef_j| ≤ tol, stricter on columns of small scale.
     max_iter : int, optional
         Newton iterations per group; default 100.
     n_threads : int, optional
@@ -117,21 +119,19 @@ def fit_many(
     y = as_labels(y, n, X.dtype)
     sample_weight = as_sample_weight(sample_weight, n, X.dtype)
     l2 = check_l2(l2)
+    fit_intercept = check_bool("fit_intercept", fit_intercept)
     tol = check_tol(tol)
     max_iter = check_max_iter(max_iter, DEFAULT_MAX_ITER)
-    groups = np.asarray(groups)
-    if groups.ndim != 1:
-        raise ValueError(f"groups must be a 1-D array, got {groups.ndim} dimension(s)")
-    if groups.shape[0] != n:
-        raise ValueError(f"groups has {groups.shape[0]} entries but X has {n} rows")
-    if groups.dtype.kind in "fc" and np.isnan(groups).any():
-        raise ValueError("groups contains NaN")
+    groups = as_groups(groups, n)
     from . import _config, _threads
     from .solvers.compiled import CONVERGED, NOT_FINITE, SEPARATED, fit_groups
 
     n_threads = check_n_threads(n_threads, _config.max_threads())
 
-    labels, offsets, order = _group_slices(groups)
+    try:
+        labels, offsets, order = _group_slices(groups)
+    except TypeError as exc:  # e.g. str beside int in an object array
+        raise ValueError(f"groups must hold values of one comparable type ({exc})") from None
 
     n_groups = len(labels)
     coef = np.zeros((n_groups, d + 1 if fit_intercept else d))

@@ -23,10 +23,13 @@ from ._validation import (
     as_coef,
     as_features,
     as_sparse_features,
+    check_bool,
     check_choice,
     check_finite,
     check_l2,
     check_n_threads,
+    check_positive,
+    check_weight_sum,
     is_sparse,
 )
 from .backends import BACKENDS, make_backend
@@ -97,7 +100,7 @@ class LogisticLoss:
         else:
             n_threads = check_n_threads(n_threads)
         data = make_backend(X, y, sample_weight, backend=backend, n_threads=n_threads)
-        self._setup(data, fit_intercept, l2, reduction, backend)
+        self._setup(data, check_bool("fit_intercept", fit_intercept), l2, reduction, backend)
 
     def _setup(self, data, fit_intercept, l2, reduction, backend):
         self._data = data
@@ -113,10 +116,12 @@ class LogisticLoss:
             self.sum_weights = 1.0
         else:
             total = data.weight_sum()
+            check_weight_sum(total)  # dask: the chunks' sums were checked one by one
             if total <= 0:
                 raise ValueError("sample_weight sums to zero: the mean loss is undefined")
             self.sum_weights = total
         self._scale = 1.0 / self.sum_weights
+        self._gradient_weights = None
 
     # the validated data, as the backend holds them (never copies made per call)
     X = property(lambda self: self._data.X, doc="X as used: float32/float64, C order, CSR or dask.")
@@ -176,6 +181,32 @@ class LogisticLoss:
         return H if self.fit_intercept else H[:d, :d]
 
     # -- what the solvers need beyond J and its derivatives ----------------------
+    def converged(self, grad, tol):
+        """The convergence test of ``fit``: max_j |∂J/∂coef_j| · max(1, 1/ρ_j) ≤ tol.
+
+        ρ_j is the root-mean-square of column j, sqrt(Σ s_i x_ij² / Σ s_i) (1
+        for the intercept and for all-zero columns).  On a column of scale
+        1e-8 a gradient entry below tol can still hide a coefficient that is
+        off by tol/1e-8 in margin units, so such columns are held to a
+        stricter test; on columns of scale 1 or more it is max|∇J| ≤ tol.
+        ρ takes one pass over X, made once, when max|∇J| ≤ tol first holds.
+        """
+        g = np.abs(np.asarray(grad, dtype=np.float64))
+        if not float(g.max(initial=0.0)) <= tol:  # also False for NaN
+            return False
+        return float((g * self.gradient_weights()).max(initial=0.0)) <= tol
+
+    def gradient_weights(self):
+        """max(1, 1/ρ_j) for every coefficient, as ``converged`` applies them (see there)."""
+        if self._gradient_weights is None:
+            d = self.n_features
+            weights = np.ones(self.n_coef)
+            rms = np.sqrt(self._data.column_sum_squares() / self._data.weight_sum())
+            small = (rms > 0) & (rms < 1)
+            weights[:d][small] = 1.0 / rms[small]
+            self._gradient_weights = weights
+        return self._gradient_weights
+
     def initial_coef(self):
         """Zeros, with the intercept at logit(weighted mean of y) when there is one.
 
@@ -204,7 +235,7 @@ class LogisticLoss:
         return self._data.max_abs_margin(w, b)
 
     def saturated(self, coef):
-        """Every positive-weight row predicted with |margin| > ``kernels.pointwise.SATURATED_MARGIN`` on its label's side."""
+        """Every positive-weight row predicted with |margin| > ``SATURATED_MARGIN`` on its label's side."""
         w, b = self._split(coef)
         return self._data.all_saturated(w, b)
 
@@ -220,9 +251,10 @@ def predict_proba(X, coef, intercept=0.0):
     """P(y = 1 | x) = σ(x·coef + intercept) for every row of X, shape (n_samples,).
 
     Stable for any margin: σ is evaluated from e^{−|z|}, so ±1000 give exactly
-    1 and 0 (and tiny margins in the tails stay positive, never 0/0).
+    1 and 0 (and tiny margins in the tails stay positive, never 0/0).  X with
+    no rows gives an empty array.
     """
-    X = as_sparse_features(X) if is_sparse(X) else as_features(X, contiguous=False)
+    X = as_sparse_features(X, allow_empty=True) if is_sparse(X) else as_features(X, contiguous=False, allow_empty=True)
     coef = as_coef(coef, X.shape[1], False)
     intercept = float(intercept)
     if not np.isfinite(intercept):
@@ -240,6 +272,7 @@ def check_gradient(fun, grad, x0, eps=1e-6):
     absolutely.  A correct gradient gives ~1e-7 or less; a gradient wrong by 1%
     in any component that is not negligible gives ≈ 1e-2.
     """
+    eps = check_positive("eps", eps)
     x0 = np.array(x0, dtype=np.float64).ravel()
     g = np.asarray(grad(x0.copy()), dtype=np.float64).ravel()
     if g.shape != x0.shape:

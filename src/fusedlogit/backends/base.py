@@ -52,13 +52,27 @@ class ArrayBackend:
         """Σ s_i as a float (n without weights)."""
         if self.sample_weight is None:
             return float(self.X.shape[0])
-        return float(self.sample_weight.sum(dtype=np.float64))
+        with np.errstate(over="ignore"):  # an overflow is reported by the caller (check_weight_sum)
+            return float(self.sample_weight.sum(dtype=np.float64))
 
     def label_mean(self):
         """The weighted mean of y, Σ s_i y_i / Σ s_i."""
         if self.sample_weight is None:
             return float(self.y.mean(dtype=np.float64))
         return float(self.sample_weight @ self.y) / self.weight_sum()
+
+    def column_sum_squares(self):
+        """Σ_i s_i x_ij² for every column j, shape (d,), read in row blocks."""
+        X, s = self.X, self.sample_weight
+        n, d = X.shape
+        total = np.zeros(d)
+        rows = max(1, (1 << 20) // max(1, d))
+        for start in range(0, n, rows):
+            Xb = X[start : start + rows]
+            squares = Xb.multiply(Xb) if hasattr(Xb, "multiply") else np.square(Xb, dtype=np.float64)
+            weights = np.ones(Xb.shape[0]) if s is None else s[start : start + rows].astype(np.float64)
+            total += np.asarray(squares.T @ weights, dtype=np.float64).ravel()
+        return total
 
     def subsample(self, step):
         """The same kind of backend on every ``step``-th row (a fresh, validated one)."""

@@ -124,6 +124,11 @@ class ChunkedBackend(ArrayBackend):
     def _build_options(self):
         return {"n_threads": self.n_threads, "inner": self.inner}
 
+    def column_sum_squares(self):
+        squares = self.X * self.X
+        total = squares.sum(axis=0) if self.sample_weight is None else squares.T @ self.sample_weight
+        return np.asarray(total.compute(), dtype=np.float64)
+
     def _run_chunks(self, sums, *args):
         """Σ over chunks of ``sums(inner backend on chunk c, *args)``, added in a fixed tree by dask."""
         n_blocks = self.X.numblocks[0]

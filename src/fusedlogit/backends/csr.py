@@ -35,4 +35,5 @@ class CsrBackend(ArrayBackend):
     def hessian_sums(self, w, b):
         from ..kernels import csr
 
-        return symmetric_from_upper(launch(csr.csr_hessian_sums, self.n_threads, *self._csr(), self.sample_weight, w, b))
+        upper = launch(csr.csr_hessian_sums, self.n_threads, *self._csr(), self.sample_weight, w, b)
+        return symmetric_from_upper(upper)

@@ -31,12 +31,18 @@ class DenseBackend(ArrayBackend):
     def loss_gradient_sums(self, w, b, want_loss=True, want_grad=True):
         from ..kernels import dense
 
-        return launch(dense.loss_gradient_sums, self.n_threads, self.X, self.y, self.sample_weight, w, b, want_loss, want_grad)
+        args = (self.X, self.y, self.sample_weight, w, b, want_loss, want_grad)
+        return launch(dense.loss_gradient_sums, self.n_threads, *args)
 
     def hessp_sums(self, w, b, v, vb):
         from ..kernels import dense
 
         return launch(dense.hessp_sums, self.n_threads, self.X, self.sample_weight, w, b, v, vb)
+
+    def column_sum_squares(self):
+        from ..kernels import dense
+
+        return launch(dense.column_sum_squares, self.n_threads, self.X, self.sample_weight)
 
     def hessian_sums(self, w, b):
         """X̃^T diag(s ⊙ p(1−p)) X̃, shape (d + 1, d + 1), by BLAS syrk on row blocks.

@@ -54,6 +54,8 @@ from pathlib import Path
 import numpy as np
 
 from .._config import max_threads
+from ..datasets import KINDS
+from ..solvers import SOLVERS
 from .cold import run_cold_start
 from .fits import DEFAULT_FIT_SHAPES, QUICK_FIT_SHAPES, run_fits
 from .grid import DEFAULT_D, DEFAULT_MEMORY_BUDGET, QUICK_D, QUICK_MEMORY_BUDGET, QUICK_N, thread_grid
@@ -80,6 +82,59 @@ def _ints(text):
     return [int(float(v)) for v in text.split(",") if v.strip()]
 
 
+def _positive_ints(text):
+    """'1e5,1e6' -> [100000, 1000000]; every value an integer ≥ 1."""
+    try:
+        values = _ints(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma list of integers: {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"every value must be an integer >= 1, got {text!r}")
+    return values
+
+
+def _positive_int(text):
+    values = _positive_ints(text)
+    if len(values) != 1:
+        raise argparse.ArgumentTypeError(f"not one integer: {text!r}")
+    return values[0]
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def _choices(*allowed):
+    """Type of a comma list whose every entry is one of ``allowed``."""
+
+    def parse(text):
+        names = _names(text)
+        unknown = [v for v in names if v not in allowed]
+        if not names or unknown:
+            raise argparse.ArgumentTypeError(f"unknown {unknown or text!r}; choose from {', '.join(allowed)}")
+        return names
+
+    return parse
+
+
+def _shapes(text):
+    """'10000x20,100000x100' -> [(10000, 20), (100000, 100)]."""
+    shapes = []
+    for item in _names(text):
+        parts = item.lower().split("x")
+        shape = _positive_ints(",".join(parts)) if len(parts) == 2 else None
+        if shape is None or len(shape) != 2:
+            raise argparse.ArgumentTypeError(f"not an NxD shape: {item!r} (e.g. 10000x20)")
+        shapes.append(tuple(shape))
+    return shapes
+
+
 def _names(text):
     return [v.strip() for v in text.split(",") if v.strip()]
 
@@ -92,20 +147,26 @@ def build_parser():
     )
     p.add_argument("--quick", action="store_true", help="a small grid that runs in under 2 minutes on 2 cores")
     p.add_argument("--sections", type=_names, default=list(SECTIONS), help="comma list of kernels,fits,cold")
-    p.add_argument("--n", type=_ints, help="comma list of n (default 1e4, 1e5, ... within the memory budget)")
-    p.add_argument("--d", type=_ints, help=f"comma list of d (default {','.join(map(str, DEFAULT_D))})")
-    p.add_argument("--dtypes", type=_names, default=["float64", "float32"], help="comma list (default float64,float32)")
-    p.add_argument("--threads", type=_ints, help="comma list of thread counts (default 1, 2, 4, ..., all)")
+    p.add_argument("--n", type=_positive_ints, help="comma list of n (default 1e4, 1e5, ... within the memory budget)")
+    p.add_argument("--d", type=_positive_ints, help=f"comma list of d (default {','.join(map(str, DEFAULT_D))})")
+    p.add_argument(
+        "--dtypes", type=_choices("float64", "float32"), default=["float64", "float32"],
+        help="comma list (default float64,float32)",
+    )
+    p.add_argument("--threads", type=_positive_ints, help="comma list of thread counts (default 1, 2, 4, ..., all)")
     p.add_argument("--memory-budget", type=_size, help="largest X in bytes, e.g. 2GB (default 2GB, quick 128MB)")
-    p.add_argument("--repeats", type=int, help="timed samples per measurement (default 5, quick 3)")
-    p.add_argument("--min-time", type=float, help="seconds per timed sample, at least (default 0.1, quick 0.03)")
+    p.add_argument("--repeats", type=_positive_int, help="timed samples per measurement (default 5, quick 3)")
+    p.add_argument("--min-time", type=_positive_float, help="seconds per timed sample, at least (default 0.1, quick 0.03)")
     p.add_argument("--methods", type=_names, help="comma list of method:op, e.g. fused:hessp,read:read (default all)")
-    p.add_argument("--fit-shapes", type=_names, help="comma list of NxD fit problems, e.g. 10000x20,100000x100")
-    p.add_argument("--fit-kinds", type=_names, default=["well", "ill"], help="comma list of well,ill")
-    p.add_argument("--fit-tol", type=float, default=1e-8, help="tolerance given to every solver (default 1e-8)")
-    p.add_argument("--fit-max-iter", type=int, default=1000, help="iteration cap for every solver (default 1000)")
-    p.add_argument("--fit-repeats", type=int, help="timed fits per solver (default 3, quick 1)")
-    p.add_argument("--solvers", type=_names, help="fusedlogit solvers to fit with (default all it lists)")
+    p.add_argument("--fit-shapes", type=_shapes, help="comma list of NxD fit problems, e.g. 10000x20,100000x100")
+    p.add_argument("--fit-kinds", type=_choices(*KINDS), default=["well", "ill"], help="comma list of well,ill")
+    p.add_argument("--fit-tol", type=_positive_float, default=1e-8, help="tolerance given to every solver (default 1e-8)")
+    p.add_argument("--fit-max-iter", type=_positive_int, default=1000, help="iteration cap for every solver (default 1000)")
+    p.add_argument("--fit-repeats", type=_positive_int, help="timed fits per solver (default 3, quick 1)")
+    p.add_argument(
+        "--solvers", type=_choices(*(s for s in SOLVERS if s != "auto")),
+        help="fusedlogit solvers to fit with (default all it lists)",
+    )
     p.add_argument("--output", type=Path, help="write the results as JSON to this file")
     p.add_argument("--plot", type=Path, help="write GB/s against d as a PNG (needs matplotlib)")
     return p
@@ -136,8 +197,7 @@ def run(argv=None):
         "repeats": args.repeats or (3 if quick else 5),
         "min_sample_s": args.min_time if args.min_time is not None else (0.03 if quick else 0.1),
         "methods": [tuple(m.split(":")) for m in args.methods] if args.methods else list(KERNEL_METHODS),
-        "fit_shapes": [tuple(_ints(s.replace("x", ","))) for s in args.fit_shapes]
-        if args.fit_shapes else list(QUICK_FIT_SHAPES if quick else DEFAULT_FIT_SHAPES),
+        "fit_shapes": args.fit_shapes or list(QUICK_FIT_SHAPES if quick else DEFAULT_FIT_SHAPES),
         "fit_kinds": args.fit_kinds,
         "fit_tol": args.fit_tol,
         "fit_max_iter": args.fit_max_iter,

@@ -286,3 +286,19 @@ def weighted_rows(Xb, sb, w, b, out):
         for j in range(d):
             out[i, j] = root * Xb[i, j]
         out[i, d] = root
+
+
+@pjit
+def column_sum_squares(X, sample_weight):
+    """Σ_i s_i x_ij² for every column j, shape (d,): one pass, chunked like the other kernels."""
+    n, d = X.shape
+    n_chunks, chunk = partition(n)
+    acc = np.zeros((n_chunks, d))
+    for c in prange(n_chunks):
+        part = acc[c]
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            s = 1.0 if sample_weight is None else sample_weight[i]
+            for j in range(d):
+                x = X[i, j]
+                part[j] += s * x * x
+    return reduce_chunks(acc)

@@ -342,6 +342,25 @@ def all_saturated(T, y, sample_weight, coef, buf):
 
 
 @jit
+def gradient_weights(T, sample_weight, inv_s, out):
+    """out[j] = max(1, 1/ρ_j), ρ_j = sqrt(Σ s_i x_ij² / S), 1 for the intercept and zero columns.
+
+    The weights of ``LogisticLoss.converged``'s test, for the samples in the
+    columns of T = X^T (d, n); inv_s = 1/S.
+    """
+    d, n = T.shape
+    out[:] = 1.0
+    for j in range(d):
+        row = T[j]
+        total = 0.0
+        for i in range(n):
+            total += weight_at(sample_weight, i) * row[i] * row[i]
+        rms = np.sqrt(total * inv_s)
+        if 0.0 < rms < 1.0:
+            out[j] = 1.0 / rms
+
+
+@jit
 def all_finite(T):
     """True if no entry of T is NaN or ±inf (x·0 is NaN exactly for those)."""
     total = 0.0

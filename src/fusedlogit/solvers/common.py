@@ -53,11 +53,6 @@ class Progress:
             self.options.callback(coef.copy())
 
 
-def converged(grad, tol):
-    """max_j |∂J/∂coef_j| ≤ tol."""
-    return float(np.max(np.abs(grad))) <= tol
-
-
 def armijo(objective, coef, loss, grad, direction, step=1.0):
     """Backtracking line search: t from ``step``, halved until ``newton_core.armijo_accepts``.
 

@@ -22,6 +22,7 @@ from ..kernels.transposed import (
     all_saturated,
     data_sums,
     gather,
+    gradient_weights,
     intercept_of,
     max_margin_move,
     symmetrise,
@@ -38,6 +39,7 @@ from .newton_core import (
     max_abs,
     newton_step,
     rounding_slack,
+    weighted_max_abs,
 )
 
 # status codes of ``newton_transposed``
@@ -45,7 +47,7 @@ CONVERGED = 0
 MAX_ITER = 1  # iteration limit reached
 STALLED = 2  # no step decreases J (rounding floor above tol)
 SEPARATED = 3  # l2 = 0 and (quasi-)separable or one class: no finite minimiser
-NO_WEIGHT = 4  # Σ s_i = 0: J is undefined
+NO_WEIGHT = 4  # Σ s_i = 0 (or too small to divide by): J is undefined
 NOT_FINITE = 5  # fit_many only: the group's rows of X hold NaN or inf (not fitted)
 
 
@@ -126,7 +128,7 @@ def newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter):
         s = weight_at(sample_weight, i)
         total += s
         weighted_y += s * y[i]
-    if not total > 0.0:
+    if not (total > 0.0 and np.isfinite(1.0 / total)):
         return 0, NO_WEIGHT, np.nan
     # The start of fit (``LogisticLoss.initial_coef``): w = 0 and b = logit(mean y), the intercept-only MLE.
     mean = weighted_y / total
@@ -144,6 +146,8 @@ def newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter):
     factor = np.empty((k, k))
     scale = np.empty(k)
     buf = np.empty(BLOCK_ROWS)
+    weights = np.empty(k)
+    gradient_weights(T, sample_weight, inv_s, weights)
 
     # The Hessian is formed only for a Newton direction, from the h_i the
     # accepted point's objective stored: never for line-search trials or at
@@ -153,7 +157,7 @@ def newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter):
     status = MAX_ITER
     while True:
         grad_max = max_abs(grad)
-        if grad_max <= tol:
+        if grad_max <= tol and weighted_max_abs(grad, weights) <= tol:  # as LogisticLoss.converged
             status = CONVERGED
             break
         if n_iter >= max_iter:
@@ -190,14 +194,15 @@ def newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter):
 
     if l2 == 0.0 and status != NO_WEIGHT:
         # The separation test of ``newton_core``, as ``fit`` runs it.
-        _objective_hessian(T, curvature, l2, inv_s, hess)
-        factored = factor_hessian(hess, factor, scale, 1)
+        converged = status == CONVERGED
         move = 0.0
-        if factored:
+        if converged:
+            _objective_hessian(T, curvature, l2, inv_s, hess)
+            factored = factor_hessian(hess, factor, scale, MAX_SHIFTS)
             newton_step(factor, scale, factored, grad, direction)
             move = max_margin_move(T, sample_weight, direction, buf)
-        saturated = all_saturated(T, y, sample_weight, coef_out, buf)
-        if is_separated(status == CONVERGED, factored, move, saturated):
+        saturated = not converged and all_saturated(T, y, sample_weight, coef_out, buf)
+        if is_separated(converged, move, saturated):
             status = SEPARATED
     return n_iter, status, loss
 

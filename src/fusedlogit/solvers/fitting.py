@@ -14,12 +14,11 @@ iterate with ``converged=False`` and ``fit`` emits a ``ConvergenceWarning``.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import warnings
 
 import numpy as np
 
-from .._validation import check_choice, check_max_iter, check_tol
+from .._validation import check_bool, check_choice, check_max_iter, check_positive, check_tol
 from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning, SeparationWarning
 from ..objective import LogisticLoss
@@ -33,6 +32,11 @@ SOLVERS = ("auto", "newton", "lbfgs", "newton-cg", "gd")
 
 #: ``max_iter=None`` means this many iterations of the chosen solver.
 DEFAULT_MAX_ITER = {"newton": 100, "newton-cg": 200, "lbfgs": 1000, "gd": 100_000}
+
+#: Standard errors need the dense n_coef × n_coef Hessian and its inverse
+#: (about 3 · 8 · n_coef² bytes of working memory, 0.6 GB here): above this many
+#: coefficients ``fit`` computes neither, nor the separation test.
+INFERENCE_MAX_COEF = 5000
 
 #: "auto" uses Newton (a dense (d+1)² Hessian, Cholesky in O(d³)) up to this
 #: many coefficients, L-BFGS above it.
@@ -48,7 +52,7 @@ class FitResult:
     coef : ndarray (n_features,)
     intercept : float (0.0 without intercept)
     n_iter : int, iterations the solver ran
-    converged : bool, whether max|∇J| ≤ tol was reached
+    converged : bool, whether the convergence test (see ``fit``'s tol) holds
     loss : float, J at the solution
     grad_max : float, max|∇J| at the solution
     history : ndarray (n_iter + 1,), J at the start and after each iteration
@@ -58,8 +62,10 @@ class FitResult:
         the summed negative log-likelihood Σ s_i ℓ_i (the usual MLE covariance,
         as statsmodels and Stata report it).  Only defined for l2 = 0: NaN when
         l2 > 0 (a penalised fit has no such sampling interpretation), when the
-        Hessian is singular, or when separation was detected.  Evaluated at
-        the returned coef (also when ``converged`` is False).
+        Hessian is singular, when separation was detected, or above
+        ``INFERENCE_MAX_COEF`` coefficients.  Evaluated at the returned coef
+        (also when ``converged`` is False).  Where it is undefined, ``fit``
+        does not build it: the NaN matrix is made on first access.
     """
 
     coef: np.ndarray
@@ -71,7 +77,14 @@ class FitResult:
     history: np.ndarray
     solver: str
     stderr: np.ndarray
-    cov: np.ndarray
+    _cov: np.ndarray | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def cov(self):
+        """The covariance of [coef..., intercept] (see the class docstring)."""
+        if self._cov is None:
+            self._cov = np.full((self.stderr.shape[0],) * 2, np.nan)
+        return self._cov
 
 
 SOLVER_FUNCTIONS = {"newton": newton, "newton-cg": newton_cg, "lbfgs": lbfgs, "gd": gradient_descent}
@@ -113,7 +126,11 @@ def fit(
         "auto" is "newton" for at most ``AUTO_NEWTON_MAX_COEF`` = 1000
         coefficients (intercept included), else "lbfgs".
     tol : float, default 1e-8
-        Stop when max_j |∂J/∂coef_j| ≤ tol.
+        Stop when max_j |∂J/∂coef_j| · max(1, 1/ρ_j) ≤ tol, ρ_j the
+        root-mean-square of column j (1 for the intercept): max|∇J| ≤ tol,
+        held stricter on columns of small scale, where a small gradient
+        entry can hide a coefficient far from its optimum
+        (``LogisticLoss.converged``).
     max_iter : int, optional
         Iteration limit; None means 100 (newton), 200 (newton-cg),
         1000 (lbfgs), 100000 (gd).
@@ -132,7 +149,7 @@ def fit(
     Warns
     -----
     ConvergenceWarning
-        max|∇J| ≤ tol not reached; the last finite iterate is returned.
+        The convergence test did not hold; the last finite iterate is returned.
     SeparationWarning
         With l2 = 0, the data look (quasi-)separable: after convergence, a
         Newton step from the returned point would still move some margin
@@ -155,40 +172,56 @@ def fit(
     check_choice("backend", backend, BACKENDS)
     tol = check_tol(tol)
     max_iter = check_max_iter(max_iter, None)  # None: the chosen solver's default, below
-    if learning_rate is not None and (
-        not isinstance(learning_rate, numbers.Real) or not np.isfinite(learning_rate) or learning_rate <= 0
-    ):
-        raise ValueError(f"learning_rate must be a finite number > 0 or None, got {learning_rate!r}")
+    learning_rate = None if learning_rate is None else check_positive("learning_rate", learning_rate)
     if callback is not None and not callable(callback):
         raise ValueError("callback must be callable or None")
 
     objective = LogisticLoss(
         X, y, sample_weight=sample_weight, fit_intercept=fit_intercept, l2=l2, backend=backend, n_threads=n_threads
     )
+    if objective.n_coef == 0:
+        raise ValueError("X has no columns and fit_intercept=False: there is no coefficient to fit")
     name = resolve_solver(solver, objective.n_coef)
     options = SolverOptions(
         tol=tol,
         max_iter=DEFAULT_MAX_ITER[name] if max_iter is None else max_iter,
         callback=callback,
         verbose=bool(verbose),
-        learning_rate=None if learning_rate is None else float(learning_rate),
+        learning_rate=learning_rate,
     )
     out = SOLVER_FUNCTIONS[name](objective, objective.initial_coef(), options)
 
     coef, loss, grad = out.coef, out.loss, out.grad
     grad_max = float(np.max(np.abs(grad)))
-    converged = grad_max <= options.tol
-    if not converged:
+    converged = objective.converged(grad, options.tol) and bool(np.isfinite(loss))  # a NaN loss never converged
+    if not np.isfinite(loss):
         warnings.warn(
-            f"solver {name!r} stopped after {out.n_iter} iterations with max|grad| = {grad_max:.3e} > tol = "
-            f"{options.tol:g}; increase max_iter, use solver='newton', or scale X",
+            f"solver {name!r} stopped after {out.n_iter} iterations at a point where J is not finite ({loss}); "
+            "check X, y and sample_weight for extreme values",
             ConvergenceWarning,
             stacklevel=2,
         )
-    cov = np.full((objective.n_coef, objective.n_coef), np.nan)
-    if objective.l2 == 0.0:
+    elif not converged:
+        scaled = float(np.max(np.abs(grad) * objective.gradient_weights()))
+        warnings.warn(
+            f"solver {name!r} stopped after {out.n_iter} iterations with max|grad| = {grad_max:.3e} "
+            f"({scaled:.3e} on the scale of the columns) > tol = {options.tol:g}; increase max_iter, "
+            "use solver='newton', or scale X",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    cov = None
+    if objective.l2 == 0.0 and objective.n_coef > INFERENCE_MAX_COEF:
+        warnings.warn(
+            f"stderr and cov are not computed for {objective.n_coef} > INFERENCE_MAX_COEF = {INFERENCE_MAX_COEF} "
+            f"coefficients (their Hessian alone would take {8 * objective.n_coef**2 / 1e9:.1f} GB); "
+            "nor is the test for separation",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif objective.l2 == 0.0:
         cov = _mle_covariance(objective, coef, grad, converged)
-    stderr = np.sqrt(np.diag(cov))
+    stderr = np.full(objective.n_coef, np.nan) if cov is None else np.sqrt(np.diag(cov))
     w, b = (coef[:-1], float(coef[-1])) if objective.fit_intercept else (coef, 0.0)
     return FitResult(
         coef=w.copy(),
@@ -200,31 +233,28 @@ def fit(
         history=np.asarray(out.history, dtype=np.float64),
         solver=name,
         stderr=stderr,
-        cov=cov,
+        _cov=cov,
     )
 
 
 def _mle_covariance(objective, coef, grad, converged):
-    """Inverse Hessian of Σ s_i ℓ_i, i.e. (S · H_J)⁻¹ at l2 = 0; NaN if singular or separated.
+    """Inverse Hessian of Σ s_i ℓ_i, i.e. (S · H_J)⁻¹ at l2 = 0; None if H is singular or separated.
 
     H_J is factored by ``newton_core.factor_hessian`` without a shift
     (equilibrated Cholesky: accurate even for cond(H) ~ 1e12 from column
     scales), and the separation test is ``newton_core.is_separated``, the
     same as for ``fit_many`` and ``fusedlogit.jit``.
     """
-    from .newton_core import is_separated
+    from .newton_core import MAX_SHIFTS, is_separated
 
-    n_coef = objective.n_coef
-    nan = np.full((n_coef, n_coef), np.nan)
-    factor = HessianFactor(objective.hessian(coef), max_shifts=1)
-    cov = nan
+    H = objective.hessian(coef)
+    exact = HessianFactor(H, max_shifts=1)
     move = 0.0
-    if factor.factored:
-        cov = factor.inverse() / objective.sum_weights
+    if converged:
+        factor = exact if exact.factored else HessianFactor(H, MAX_SHIFTS)
         move = objective.max_margin_move(factor.newton_step(grad))
-    # is_separated reads ``saturated`` only when the Newton-step test does not apply
-    saturated = not (converged and factor.factored) and objective.saturated(coef)
-    if is_separated(converged, factor.factored, move, saturated):
+    saturated = not converged and objective.saturated(coef)
+    if is_separated(converged, move, saturated):
         warnings.warn(
             "separation: with l2=0 the classes are (quasi-)perfectly separable, so the maximum-likelihood "
             "estimate does not exist (the loss keeps decreasing as |coef| grows); the finite coefficients "
@@ -232,5 +262,5 @@ def _mle_covariance(objective, coef, grad, converged):
             SeparationWarning,
             stacklevel=3,
         )
-        return nan
-    return cov
+        return None
+    return exact.inverse() / objective.sum_weights if exact.factored else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Progress, SolverOutput, armijo, converged
+from .common import Progress, SolverOutput, armijo
 
 
 def gradient_descent(objective, coef0, options):
@@ -21,7 +21,7 @@ def gradient_descent(objective, coef0, options):
     fixed = options.learning_rate
     alpha = fixed if fixed is not None else 1.0
     k = 0
-    while k < options.max_iter and not converged(grad, options.tol):
+    while k < options.max_iter and not objective.converged(grad, options.tol):
         if fixed is not None:
             trial = coef - fixed * grad
             trial_loss, trial_grad = objective.loss_gradient(trial)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.optimize
 
-from .common import Progress, SolverOutput, converged
+from .common import Progress, SolverOutput
 
 #: L-BFGS-B restarts allowed after it stops on J's rounding short of tol.
 LBFGS_RESTARTS = 5
@@ -15,8 +15,10 @@ def lbfgs(objective, coef0, options):
     """L-BFGS (Nocedal & Wright, Algorithm 7.5) as scipy's L-BFGS-B without bounds.
 
     Each function evaluation is one fused ``loss_gradient`` pass.  scipy's
-    ``gtol`` is exactly max|∇J| ≤ tol; ``ftol=0`` so that it never stops on a
-    small relative decrease of J before the gradient test holds.  When it
+    ``gtol`` is max|∇J| ≤ tol, made stricter (tol / max_j max(1, 1/ρ_j)) on a
+    restart where only the test of ``LogisticLoss.converged`` on columns of
+    small scale is left; ``ftol=0`` so that it never stops on a small
+    relative decrease of J before the gradient test holds.  When it
     still stops short of tol because J stops decreasing in floating point, it
     is restarted from there (up to ``LBFGS_RESTARTS`` times, while max|∇J|
     keeps falling).  ``n_iter`` counts the iterations of all runs.
@@ -44,13 +46,16 @@ def lbfgs(objective, coef0, options):
         progress(len(progress.history), x, loss, grad, step)
 
     loss, grad, n_iter = loss0, grad0, 0
+    gtol = options.tol
     # L-BFGS-B also stops when J no longer decreases in floating point, which
     # on unscaled data can happen while max|∇J| is still above tol; a restart
     # (fresh curvature memory) often gets further, so allow a few.
     for _ in range(LBFGS_RESTARTS + 1):
-        if converged(grad, options.tol) or n_iter >= options.max_iter:
+        if objective.converged(grad, options.tol) or n_iter >= options.max_iter:
             break
         grad_max = float(np.max(np.abs(grad)))
+        if grad_max <= gtol:  # max|∇J| ≤ tol holds but not the test on small columns: ask scipy for more
+            gtol = options.tol / float(objective.gradient_weights().max())
         res = scipy.optimize.minimize(
             fun,
             coef,
@@ -60,7 +65,7 @@ def lbfgs(objective, coef0, options):
             options={
                 "maxiter": options.max_iter - n_iter,
                 "maxfun": 10 * (options.max_iter - n_iter) + 20,
-                "gtol": options.tol,
+                "gtol": gtol,
                 "ftol": 0.0,
                 "maxcor": 20,
                 "maxls": 50,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Progress, SolverOutput, armijo, converged
+from .common import Progress, SolverOutput, armijo
 
 #: Newton reuses its Hessian factor after a full step that cut max|∇J| by
 #: at least this factor (the Hessian then barely changes between iterates).
@@ -79,7 +79,7 @@ def newton(objective, coef0, options):
     sample = _row_subsample(objective)
     k = 0
     factor = None
-    while k < options.max_iter and not converged(grad, options.tol):
+    while k < options.max_iter and not objective.converged(grad, options.tol):
         fresh = factor is None
         if fresh:
             factor = HessianFactor((sample or objective).hessian(coef), MAX_SHIFTS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Progress, SolverOutput, armijo, converged
+from .common import Progress, SolverOutput, armijo
 
 #: Newton-CG stops its inner CG after this many Hessian-vector products; the
 #: partial solution is still a descent direction.
@@ -25,7 +25,7 @@ def newton_cg(objective, coef0, options):
     loss, grad = objective.loss_gradient(coef)
     progress = Progress("newton-cg", options, coef, loss, grad)
     k = 0
-    while k < options.max_iter and not converged(grad, options.tol):
+    while k < options.max_iter and not objective.converged(grad, options.tol):
         direction = _cg_direction(objective, coef, grad)
         found = armijo(objective, coef, loss, grad, direction)
         if found is None:

@@ -43,6 +43,15 @@ def max_abs(a):
 
 
 @jit
+def weighted_max_abs(a, weights):
+    """max_j |a_j| · weights_j: the scale-aware convergence measure (``LogisticLoss.converged``)."""
+    largest = 0.0
+    for j in range(a.shape[0]):
+        largest = max(largest, abs(a[j]) * weights[j])
+    return largest
+
+
+@jit
 def _cholesky(hess, scale, shift, factor):
     """Lower Cholesky factor of D^{-1/2} H D^{-1/2} + τI into ``factor``; False if not PD."""
     k = hess.shape[0]
@@ -124,18 +133,19 @@ def armijo_accepts(trial_loss, trial_grad_max, loss, grad_max, t, slope, slack):
 
 
 @jit
-def is_separated(converged, factored, margin_move, saturated):
+def is_separated(converged, margin_move, saturated):
     """The separation test of every unpenalised (l2 = 0) Newton fit.
 
-    At a converged point whose Hessian has an unshifted equilibrated Cholesky
-    factor (``factored``): the Newton step p = −H⁻¹ ∇J would still move some
-    margin x̃_i·p (rows of positive weight) by ``margin_move`` >
-    SEPARATION_MARGIN_STEP although ∇J ≤ tol, so J falls towards an infimum
-    at infinity (at a true minimiser p is O(tol)).  Otherwise (not converged,
-    or H singular): ``saturated``, every positive-weight row predicted with
-    |margin| > ``kernels.pointwise.SATURATED_MARGIN`` on the side of its label.  A heuristic;
-    statsmodels and Stata use similar ones.
+    At a converged point: the Newton step p = −H⁻¹ ∇J (by ``factor_hessian``,
+    shifted if H is singular, as when a duplicated column hides the
+    separating direction) would still move some margin x̃_i·p of a
+    positive-weight row by ``margin_move`` > SEPARATION_MARGIN_STEP although
+    ∇J ≤ tol, so J falls towards an infimum at infinity (at a true minimiser
+    p is O(tol)).  Otherwise (not converged): ``saturated``, every
+    positive-weight row predicted with |margin| >
+    ``kernels.pointwise.SATURATED_MARGIN`` on the side of its label.  A
+    heuristic; statsmodels and Stata use similar ones.
     """
-    if converged and factored:
+    if converged:
         return margin_move > SEPARATION_MARGIN_STEP
     return saturated
