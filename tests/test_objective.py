@@ -224,3 +224,30 @@ def test_predict_proba_is_stable(rng):
         predict_proba(X, coef[:-1])
     with pytest.raises(ValueError, match="X"):
         predict_proba(X[0], coef)
+
+
+def test_gradient_weights_are_the_same_for_every_kind_of_data():
+    """max(1, 1/ρ_j) with ρ_j the weighted root-mean-square of column j, from every backend."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    X = rng.standard_normal((n, 4)) * np.array([1e-6, 0.5, 3.0, 1.0])
+    X[rng.random((n, 4)) < 0.5] = 0.0
+    X[:, 3] = 0.0  # an all-zero column keeps weight 1
+    y = (rng.random(n) < 0.5).astype(float)
+    s = rng.uniform(0.5, 2.0, n)
+    rms = np.sqrt((s[:, None] * X**2).sum(axis=0) / s.sum())
+    expected = np.r_[np.where((rms > 0) & (rms < 1), 1 / np.where(rms > 0, rms, 1), 1.0), 1.0]
+    inputs = [X, sp.csr_matrix(X), X.astype(np.float32)]
+    try:
+        import dask.array as da
+
+        inputs.append(da.from_array(X, chunks=(1000, 4)))
+    except ImportError:
+        pass
+    for data in inputs:
+        for backend in ("numba", "numpy"):
+            got = LogisticLoss(data, y, sample_weight=s, backend=backend).gradient_weights()
+            rtol = 1e-5 if getattr(data, "dtype", None) == np.float32 else 1e-12
+            np.testing.assert_allclose(got, expected, rtol=rtol, err_msg=f"{type(data).__name__} {backend}")

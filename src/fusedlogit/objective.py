@@ -51,7 +51,7 @@ class LogisticLoss:
         C-contiguous float32/float64 X (a memory map too) is used without copy.
         Sparse X is converted once to canonical CSR (no copy if it already
         is) and computed by CSR kernels.  A dask array is split in row
-        chunks; see ``fusedlogit.dask``.
+        chunks; see ``fusedlogit.backends.chunked``.
     y : array of shape (n_samples,)
         Labels in [0, 1]: 0/1, booleans, or soft labels.  With a dask X, y
         and sample_weight may be NumPy or dask arrays.

@@ -69,10 +69,15 @@ class ArrayBackend:
         rows = max(1, (1 << 20) // max(1, d))
         for start in range(0, n, rows):
             Xb = X[start : start + rows]
-            squares = Xb.multiply(Xb) if hasattr(Xb, "multiply") else np.square(Xb, dtype=np.float64)
+            squares = self._squares(Xb)
             weights = np.ones(Xb.shape[0]) if s is None else s[start : start + rows].astype(np.float64)
             total += np.asarray(squares.T @ weights, dtype=np.float64).ravel()
         return total
+
+    @staticmethod
+    def _squares(Xb):
+        """Elementwise x², float64, of a block of rows of X (sparse backends override it)."""
+        return np.square(Xb, dtype=np.float64)
 
     def subsample(self, step):
         """The same kind of backend on every ``step``-th row (a fresh, validated one)."""
@@ -116,3 +121,8 @@ class ArrayBackend:
 
     def __repr__(self):
         return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, n_threads={self.n_threads})"
+
+
+def sparse_squares(Xb):
+    """Elementwise x² of a block of rows of a sparse X (still sparse)."""
+    return Xb.multiply(Xb)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._threads import launch
 from .._validation import as_sparse_features
-from .base import ArrayBackend
+from .base import ArrayBackend, sparse_squares
 from .dense import symmetric_from_upper
 
 
@@ -16,6 +16,7 @@ class CsrBackend(ArrayBackend):
     """scipy.sparse X of any format, converted once to canonical CSR (no copy if it already is)."""
 
     as_features = staticmethod(as_sparse_features)
+    _squares = staticmethod(sparse_squares)
 
     def _csr(self):
         X = self.X

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._threads import blas_limits
 from .._validation import as_features, as_sparse_features
-from .base import ArrayBackend
+from .base import ArrayBackend, sparse_squares
 
 
 def expit(z):
@@ -83,6 +83,7 @@ class SparseReferenceBackend(ReferenceBackend):
     """scipy.sparse X, kept as canonical CSR; the same formulas with sparse products."""
 
     as_features = staticmethod(as_sparse_features)
+    _squares = staticmethod(sparse_squares)
 
     def _augmented(self):
         from scipy import sparse

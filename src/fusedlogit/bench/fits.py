@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 
 import numpy as np
@@ -21,17 +20,10 @@ STATSMODELS_MAX_ELEMENTS = 2_000_000
 
 
 def _load_fit():
-    """``fusedlogit.fit`` and its solver names, or (None, reason)."""
-    try:
-        from .. import fit
-    except ImportError as exc:
-        return None, f"fusedlogit.fit is not importable ({exc})"
-    fit = getattr(fit, "fit", fit)  # the function, also if only its module is there
-    module = sys.modules.get(getattr(fit, "__module__", ""), None)
-    package = sys.modules[__package__.rpartition(".")[0]]  # fusedlogit, above this bench package
-    names = getattr(package, "SOLVERS", None) or getattr(module, "SOLVERS", None)
-    solvers = [s for s in (names or ("auto",)) if s != "auto"] or ["auto"]
-    return fit, solvers
+    """``fusedlogit.fit`` and its solver names (every one but "auto")."""
+    from ..solvers import SOLVERS, fit
+
+    return fit, [s for s in SOLVERS if s != "auto"]
 
 
 def _fit_fusedlogit(fit, solver):
