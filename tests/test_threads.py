@@ -118,3 +118,25 @@ def test_import_is_lazy_and_cache_serves_a_second_process(tmp_path):
     assert first[1] == "0" and int(first[2]) >= 1  # cold: compiled
     assert int(second[1]) >= 1 and second[2] == "0"  # warm: loaded from the cache
     assert first[3] == second[3]
+
+
+def test_fit_runs_blas_on_one_thread_and_restores_the_callers_limits(problem):
+    """Inside a fit BLAS pools have one thread (they would fight Numba's); the caller's limits come back after."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from fusedlogit import fit, fit_many
+
+    if not any(p["user_api"] == "blas" for p in threadpool_info()):
+        pytest.skip("no BLAS library that threadpoolctl can see")
+    X, y = problem[0], problem[1]
+
+    def blas_threads():
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    seen = []
+    with threadpool_limits(limits=2, user_api="blas"):
+        fit(X, y, l2=1e-3, callback=lambda coef: seen.append(blas_threads()))
+        assert seen and all(s == {1} for s in seen)
+        assert blas_threads() == {2}
+        fit_many(X, y, np.arange(len(y)) % 3, l2=1e-3)
+        assert blas_threads() == {2}

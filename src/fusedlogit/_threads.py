@@ -6,8 +6,20 @@ Every call that runs on threads goes through one of these:
   ``n_threads`` Numba threads (None: all), serialised by a lock only on a
   threading layer that cannot run concurrent launches (see ``_config``);
 - ``blas_limits(n_threads)``: BLAS/OpenMP pools limited to ``n_threads``
-  (None: left as the caller set them), for the calls where BLAS does the work;
-- ``pinned(n_threads)``: both at once, as the benchmarks pin every pool.
+  (None: left as they are), around the calls where BLAS does the work (the
+  blocked Hessian's ``dsyrk``, the reference backend, the covariance);
+- ``fit_threads()``: the policy of every fit (``fit``, ``fit_many``, the
+  estimator): BLAS/OpenMP pools at one thread for the whole fit, the
+  caller's limits restored afterwards.  The fused kernels run on Numba's
+  threads; the rest is scipy's L-BFGS-B, small vector products and the
+  blocked Hessian.  Beside busy processes a multi-threaded BLAS pool fights
+  Numba's threads and the other processes for the cores: three Hessians of
+  400,000 × 51 took 38 s on 2 BLAS threads against 0.34 s on one, on the
+  2-core development machine with two busy processes; idle, one thread was
+  as fast at d = 100 and 10–30% slower at d = 500.  So inside a fit BLAS
+  gets more than one thread only where the caller asks for it with an
+  explicit ``n_threads`` (``blas_limits(n_threads)`` above);
+- ``pinned(n_threads)``: Numba and BLAS at once, as the benchmarks pin every pool.
 
 Importing this module imports neither Numba nor threadpoolctl.
 """
@@ -19,20 +31,29 @@ import contextlib
 _controller = None
 
 
+def _get_controller():
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller
+
+
 def blas_limits(n_threads):
     """Context limiting BLAS/OpenMP pools to ``n_threads`` (no-op for None).
 
     One ``ThreadpoolController`` is made on first use and reused: building one
     scans every loaded shared library (milliseconds), limiting with it does not.
     """
-    global _controller
     if n_threads is None:
         return contextlib.nullcontext()
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
+    return _get_controller().limit(limits=n_threads)
 
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=n_threads)
+
+def fit_threads():
+    """BLAS/OpenMP pools at one thread for the duration of a fit (see the module docstring)."""
+    return blas_limits(1)
 
 
 @contextlib.contextmanager

@@ -138,7 +138,9 @@ def fit_many(
     n_iter = np.zeros(n_groups, dtype=np.int64)
     status = np.zeros(n_groups, dtype=np.int64)
     loss = np.empty(n_groups)
-    _threads.launch(fit_groups, n_threads, X, order, y, sample_weight, offsets, l2, tol, max_iter, coef, n_iter, status, loss)
+    with _threads.fit_threads():
+        args = (X, order, y, sample_weight, offsets, l2, tol, max_iter, coef, n_iter, status, loss)
+        _threads.launch(fit_groups, n_threads, *args)
     if np.any(status == NOT_FINITE):
         raise ValueError("X contains NaN or infinity")
 

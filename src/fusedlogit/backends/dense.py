@@ -3,7 +3,7 @@
 ``loss_gradient_sums`` and ``hessp_sums`` launch ``kernels.dense`` on
 ``n_threads`` Numba threads (BLAS is not involved).  ``hessian_sums`` is the
 one place where BLAS does the work (``dsyrk`` on row blocks), so it runs
-under ``blas_limits(n_threads)`` as well.
+under ``blas_limits(n_threads)`` as well (see ``_threads``).
 """
 
 from __future__ import annotations

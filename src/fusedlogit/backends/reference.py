@@ -2,7 +2,7 @@
 
 This is the "two BLAS passes plus n-sized temporaries" computation that the
 fused kernels are tested against; it favours clarity over speed.  Every call
-runs under ``blas_limits(n_threads)``.  ``SparseReferenceBackend`` is the
+runs under ``blas_limits(n_threads)`` (see ``_threads``).  ``SparseReferenceBackend`` is the
 same with a scipy.sparse CSR X: only building X̃ and scaling its rows differ.
 """
 

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from .._validation import check_bool, check_choice, check_max_iter, check_positive, check_tol
+from .._threads import blas_limits, fit_threads
 from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning, SeparationWarning
 from ..objective import LogisticLoss
@@ -189,52 +190,53 @@ def fit(
         verbose=bool(verbose),
         learning_rate=learning_rate,
     )
-    out = SOLVER_FUNCTIONS[name](objective, objective.initial_coef(), options)
+    with fit_threads():  # BLAS at one thread, but where the caller gave n_threads (see _threads)
+        out = SOLVER_FUNCTIONS[name](objective, objective.initial_coef(), options)
 
-    coef, loss, grad = out.coef, out.loss, out.grad
-    grad_max = float(np.max(np.abs(grad)))
-    converged = objective.converged(grad, options.tol) and bool(np.isfinite(loss))  # a NaN loss never converged
-    if not np.isfinite(loss):
-        warnings.warn(
-            f"solver {name!r} stopped after {out.n_iter} iterations at a point where J is not finite ({loss}); "
-            "check X, y and sample_weight for extreme values",
-            ConvergenceWarning,
-            stacklevel=2,
+        coef, loss, grad = out.coef, out.loss, out.grad
+        grad_max = float(np.max(np.abs(grad)))
+        converged = objective.converged(grad, options.tol) and bool(np.isfinite(loss))  # a NaN loss never converged
+        if not np.isfinite(loss):
+            warnings.warn(
+                f"solver {name!r} stopped after {out.n_iter} iterations at a point where J is not finite ({loss}); "
+                "check X, y and sample_weight for extreme values",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        elif not converged:
+            scaled = float(np.max(np.abs(grad) * objective.gradient_weights()))
+            warnings.warn(
+                f"solver {name!r} stopped after {out.n_iter} iterations with max|grad| = {grad_max:.3e} "
+                f"({scaled:.3e} on the scale of the columns) > tol = {options.tol:g}; increase max_iter, "
+                "use solver='newton', or scale X",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        cov = None
+        if objective.l2 == 0.0 and objective.n_coef > INFERENCE_MAX_COEF:
+            warnings.warn(
+                f"stderr and cov are not computed for {objective.n_coef} > INFERENCE_MAX_COEF = {INFERENCE_MAX_COEF} "
+                f"coefficients (their Hessian alone would take {8 * objective.n_coef**2 / 1e9:.1f} GB); "
+                "nor is the test for separation",
+                UserWarning,
+                stacklevel=2,
+            )
+        elif objective.l2 == 0.0:
+            cov = _mle_covariance(objective, coef, grad, converged)
+        stderr = np.full(objective.n_coef, np.nan) if cov is None else np.sqrt(np.diag(cov))
+        w, b = (coef[:-1], float(coef[-1])) if objective.fit_intercept else (coef, 0.0)
+        return FitResult(
+            coef=w.copy(),
+            intercept=b,
+            n_iter=out.n_iter,
+            converged=converged,
+            loss=loss,
+            grad_max=grad_max,
+            history=np.asarray(out.history, dtype=np.float64),
+            solver=name,
+            stderr=stderr,
+            _cov=cov,
         )
-    elif not converged:
-        scaled = float(np.max(np.abs(grad) * objective.gradient_weights()))
-        warnings.warn(
-            f"solver {name!r} stopped after {out.n_iter} iterations with max|grad| = {grad_max:.3e} "
-            f"({scaled:.3e} on the scale of the columns) > tol = {options.tol:g}; increase max_iter, "
-            "use solver='newton', or scale X",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    cov = None
-    if objective.l2 == 0.0 and objective.n_coef > INFERENCE_MAX_COEF:
-        warnings.warn(
-            f"stderr and cov are not computed for {objective.n_coef} > INFERENCE_MAX_COEF = {INFERENCE_MAX_COEF} "
-            f"coefficients (their Hessian alone would take {8 * objective.n_coef**2 / 1e9:.1f} GB); "
-            "nor is the test for separation",
-            UserWarning,
-            stacklevel=2,
-        )
-    elif objective.l2 == 0.0:
-        cov = _mle_covariance(objective, coef, grad, converged)
-    stderr = np.full(objective.n_coef, np.nan) if cov is None else np.sqrt(np.diag(cov))
-    w, b = (coef[:-1], float(coef[-1])) if objective.fit_intercept else (coef, 0.0)
-    return FitResult(
-        coef=w.copy(),
-        intercept=b,
-        n_iter=out.n_iter,
-        converged=converged,
-        loss=loss,
-        grad_max=grad_max,
-        history=np.asarray(out.history, dtype=np.float64),
-        solver=name,
-        stderr=stderr,
-        _cov=cov,
-    )
 
 
 def _mle_covariance(objective, coef, grad, converged):
@@ -263,4 +265,7 @@ def _mle_covariance(objective, coef, grad, converged):
             stacklevel=3,
         )
         return None
-    return exact.inverse() / objective.sum_weights if exact.factored else None
+    if not exact.factored:
+        return None
+    with blas_limits(objective.n_threads):  # O(n_coef³): BLAS does the work here
+        return exact.inverse() / objective.sum_weights
