@@ -7,6 +7,7 @@ compiled kernels are built on first use and cached on disk.
 from .exceptions import ConvergenceWarning, SeparationWarning
 from .many import ManyFitResult, fit_many
 from .objective import LogisticLoss, check_gradient, predict_proba
+from .precompile import precompile
 from .solvers import FitResult, fit
 
 __version__ = "0.1.0"
@@ -20,6 +21,7 @@ __all__ = [
     "check_gradient",
     "fit",
     "fit_many",
+    "precompile",
     "predict_proba",
     "__version__",
 ]

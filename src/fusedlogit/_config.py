@@ -29,6 +29,7 @@ import threading
 from pathlib import Path
 
 import numba
+import numba.core.event
 from numba.core.caching import FunctionCache
 
 #: Floating-point relaxations allowed in kernels.  ``reassoc`` lets LLVM
@@ -164,6 +165,41 @@ class RecoveringCache(FunctionCache):
             super().save_overload(sig, data)
         except Exception as exc:
             _warn_cache(f"{type(exc).__name__}: {exc}", self._cache_path)
+
+
+#: Set ``FUSEDLOGIT_QUIET=1`` to silence the one-line notice of the first compile.
+QUIET = os.environ.get("FUSEDLOGIT_QUIET", "") not in ("", "0")
+
+
+class _FirstCompileNotice(numba.core.event.Listener):
+    """Says once per process, on stderr, that fusedlogit's kernels are being compiled.
+
+    Numba raises the "numba:compile" event only for a real compile, not for a
+    load from the on-disk cache, so a process that finds its kernels cached
+    says nothing.
+    """
+
+    said = False
+
+    def on_start(self, event):
+        if self.said or QUIET:
+            return
+        function = getattr(event.data.get("dispatcher"), "py_func", None)
+        if getattr(function, "__module__", "").startswith("fusedlogit."):
+            type(self).said = True
+            where = "kept in Numba's on-disk cache for later processes" if CACHE else "not cached (FUSEDLOGIT_NO_CACHE)"
+            print(
+                f"fusedlogit: compiling kernels for their first use (seconds; {where}); "
+                "fusedlogit.precompile() does it ahead, FUSEDLOGIT_QUIET=1 silences this",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def on_end(self, event):
+        pass
+
+
+numba.core.event.register("numba:compile", _FirstCompileNotice())
 
 
 def _compile(func, **options):

@@ -1,0 +1,70 @@
+"""The first compile says so, once; ``precompile`` builds the common kernels ahead."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+NOTICE = "fusedlogit: compiling kernels for their first use"
+
+# counting_order compiles in about a second: enough to see the notice without compiling everything
+SORT_TWICE = """
+    import numpy as np
+    from fusedlogit import jit as fj
+    fj.counting_order(np.array([1, 0]), np.int64(0), 2, np.empty(2, np.int64))
+    fj.counting_order(np.array([1, 0], np.int32), np.int64(0), 2, np.empty(2, np.int64))  # a second compile
+    print("sorted")
+"""
+
+
+def _stderr(cache_dir, **env):
+    environment = {k: v for k, v in os.environ.items() if k != "FUSEDLOGIT_QUIET"}
+    environment.update(NUMBA_CACHE_DIR=str(cache_dir), **env)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(SORT_TWICE)], env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and "sorted" in done.stdout, done.stderr
+    return done.stderr
+
+
+def test_first_compile_says_so_once_and_a_cached_process_says_nothing(tmp_path):
+    cold = _stderr(tmp_path)
+    assert cold.count(NOTICE) == 1 and "precompile" in cold and "FUSEDLOGIT_QUIET" in cold
+    assert NOTICE not in _stderr(tmp_path)  # loaded from the on-disk cache: no compile, no notice
+
+
+def test_the_notice_can_be_silenced(tmp_path):
+    assert NOTICE not in _stderr(tmp_path, FUSEDLOGIT_QUIET="1")
+
+
+@pytest.mark.slow
+def test_precompile_leaves_nothing_to_compile_for_common_fits():
+    import numba.core.event as event
+    import scipy.sparse as sp
+
+    import fusedlogit
+
+    fusedlogit.precompile()
+
+    class Count(event.Listener):
+        compiled = []
+
+        def on_start(self, ev):
+            self.compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+
+        def on_end(self, ev):
+            pass
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((500, 7))
+    y = (rng.random(500) < 0.5).astype(float)
+    w = rng.uniform(0.5, 2.0, 500)
+    with event.install_listener("numba:compile", Count()) as listener:
+        for data in (X, X.astype(np.float32), sp.csr_matrix(X)):
+            fusedlogit.fit(data, y, sample_weight=w)
+            fusedlogit.fit(data, y, l2=1e-3, solver="lbfgs")
+        fusedlogit.fit_many(X, y, np.arange(500) % 5, l2=1e-3)
+    assert listener.compiled == []
