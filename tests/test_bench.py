@@ -177,3 +177,13 @@ def test_cold_start_through_the_module_entry_point(tmp_path):
                                 "first_hessp_s", "second_hessp_s")]
         assert all(0 < t < r["process_wall_s"] for t in parts)
         assert sum(parts) < r["process_wall_s"]  # the parts are laps of one process
+
+
+def test_run_says_where_results_went(tmp_path, capsys):
+    tiny = ["--sections", "kernels", "--n", "1000", "--d", "2", "--dtypes", "float64", "--threads", "1",
+            "--repeats", "1", "--min-time", "0.001", "--methods", "fused:loss_gradient"]
+    bench.run(tiny)
+    assert "results not saved: add --output" in capsys.readouterr().err
+    out = tmp_path / "r.json"
+    bench.run(tiny + ["--output", str(out)])
+    assert f"results written to {out.resolve()}" in capsys.readouterr().err and out.exists()

@@ -251,3 +251,10 @@ def test_bad_data_raise():
         fit(X, 2 * y)
     with pytest.raises(ValueError, match="rows"):
         fit(X, y[:-1])
+
+
+def test_repr_is_one_short_line():
+    X, y, _, _ = make_problem(2000, 300, seed=0)
+    text = repr(fit(X, y, l2=1e-2))
+    assert "\n" not in text and len(text) < 200
+    assert "converged=True" in text and "n_features=300" in text

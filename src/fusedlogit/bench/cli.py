@@ -57,7 +57,7 @@ from .._config import max_threads
 from ..datasets import KINDS
 from ..solvers import SOLVERS
 from .cold import run_cold_start
-from .fits import DEFAULT_FIT_SHAPES, QUICK_FIT_SHAPES, run_fits
+from .fits import DEFAULT_FIT_SHAPES, QUICK_FIT_SHAPES, missing_peers, run_fits
 from .grid import DEFAULT_D, DEFAULT_MEMORY_BUDGET, QUICK_D, QUICK_MEMORY_BUDGET, QUICK_N, thread_grid
 from .kernels import run_kernels
 from .machine import machine_info, machine_line
@@ -239,10 +239,15 @@ def run(argv=None):
     results["elapsed_s"] = time.perf_counter() - started
 
     print(report(results))
+    missing = missing_peers()
+    if missing and ("fits" in config["sections"] or "kernels" in config["sections"]):
+        progress(f"not installed, so skipped: {', '.join(missing)} (pip install \"fusedlogit[bench]\" adds them)")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=1))
-        progress(f"wrote {args.output}")
+        progress(f"results written to {args.output.resolve()}")
+    else:
+        progress("results not saved: add --output results.json (and --plot gbs.png) to keep them")
     if args.plot:
         if not results["kernels"]:
             progress("--plot: no kernel rows to plot")

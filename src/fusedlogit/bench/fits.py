@@ -78,6 +78,15 @@ def _importable(name):
     return importlib.util.find_spec(name) is not None
 
 
+#: The peers the fits section compares with, by the module each needs.
+PEERS = ("sklearn", "glum", "statsmodels")
+
+
+def missing_peers():
+    """The peers that are not installed (their rows are skipped)."""
+    return [name for name in PEERS if not _importable(name)]
+
+
 def fit_methods(solvers=None):
     """[(method, solver, run)] for every fitter installed; ``run`` returns (coef, n_iter, converged)."""
     methods = []

@@ -44,7 +44,7 @@ INFERENCE_MAX_COEF = 5000
 AUTO_NEWTON_MAX_COEF = 1000
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class FitResult:
     """Result of ``fit``.
 
@@ -79,6 +79,14 @@ class FitResult:
     solver: str
     stderr: np.ndarray
     _cov: np.ndarray | None = dataclasses.field(default=None, repr=False)
+
+    def __repr__(self):
+        """One line: what ran and where it stopped (the arrays are attributes)."""
+        return (
+            f"FitResult(solver={self.solver!r}, converged={self.converged}, n_iter={self.n_iter}, "
+            f"loss={self.loss:.10g}, grad_max={self.grad_max:.3g}, n_features={self.coef.shape[0]}, "
+            f"intercept={self.intercept:.6g})"
+        )
 
     @property
     def cov(self):
