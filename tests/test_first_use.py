@@ -68,3 +68,37 @@ def test_precompile_leaves_nothing_to_compile_for_common_fits():
             fusedlogit.fit(data, y, l2=1e-3, solver="lbfgs")
         fusedlogit.fit_many(X, y, np.arange(500) % 5, l2=1e-3)
     assert listener.compiled == []
+
+
+@pytest.mark.slow
+def test_processes_compiling_at_once_leave_a_correct_cache(tmp_path):
+    """Eight processes fill one empty cache at once (the exact-d sweeps share one index); then every entry is right."""
+    child = """
+        import sys, numpy as np
+        from fusedlogit import LogisticLoss
+        d, dtype = int(sys.argv[1]), sys.argv[2]
+        rng = np.random.default_rng(d)
+        X = rng.standard_normal((5000, d)).astype(dtype); y = (rng.random(5000) < 0.5) * 1.0
+        LogisticLoss(X, y).loss_gradient(np.full(d + 1, 0.1))
+    """
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), FUSEDLOGIT_QUIET="1")
+    cases = [(d, t) for d in (1, 2, 3, 4) for t in ("float64", "float32")]
+    running = [
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(child), str(d), t], env=env) for d, t in cases
+    ]
+    assert all(p.wait(timeout=600) == 0 for p in running)
+    check = """
+        import numpy as np
+        from fusedlogit import LogisticLoss
+        for d in (1, 2, 3, 4):
+            for dtype in ("float64", "float32"):
+                rng = np.random.default_rng(d)
+                X = rng.standard_normal((5000, d)).astype(dtype); y = (rng.random(5000) < 0.5) * 1.0
+                c = np.full(d + 1, 0.1)
+                fused = LogisticLoss(X, y).loss_gradient(c)[1]
+                reference = LogisticLoss(X, y, backend="numpy").loss_gradient(c)[1]
+                assert np.allclose(fused, reference, rtol=1e-5), (d, dtype)
+        print("all right")
+    """
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(check)], env=env, capture_output=True, text=True)
+    assert "all right" in done.stdout, done.stderr

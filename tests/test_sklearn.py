@@ -110,3 +110,65 @@ def test_pipeline_and_grid_search():
     assert search.best_params_["logisticregression__C"] in (0.01, 1.0)
     assert search.score(X, y) > 0.95
     assert search.predict_proba(X).shape == (len(y), 2)
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 3.0, 1: 0.5}])
+def test_class_weight_same_minimiser_as_sklearn(cancer, class_weight):
+    X, y = cancer
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    ours = LogisticRegression(C=0.5, class_weight=class_weight).fit(X, y, sample_weight=sw)
+    ref = linear_model.LogisticRegression(
+        C=0.5, class_weight=class_weight, solver="newton-cholesky", tol=1e-12, max_iter=1000
+    ).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
+
+
+def test_infinite_c_is_no_penalty(cancer):
+    X, y = cancer
+    X = X[:, :5]
+    np.testing.assert_array_equal(
+        LogisticRegression(C=np.inf).fit(X, y).coef_, LogisticRegression(penalty=None).fit(X, y).coef_
+    )
+
+
+def test_penalty_none_with_c_warns_like_sklearn(cancer):
+    X, y = cancer
+    with pytest.warns(UserWarning, match="Setting penalty=None will ignore the C"):
+        LogisticRegression(penalty=None, C=2.0).fit(X[:, :5], y)
+
+
+def test_max_iter_zero_keeps_the_start(cancer):
+    X, y = cancer
+    with pytest.warns(ConvergenceWarning):
+        est = LogisticRegression(max_iter=0).fit(X, y)
+    assert est.n_iter_[0] == 0 and np.all(est.coef_ == 0)
+
+
+def test_float32_x_gives_float32_coefficients(cancer):
+    X, y = cancer
+    est = LogisticRegression().fit(X.astype(np.float32), y)
+    ref = LogisticRegression().fit(X, y)
+    assert est.coef_.dtype == np.float32 and est.intercept_.dtype == np.float32
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-4, atol=1e-5)
+
+
+def test_warm_start_starts_from_the_previous_fit(cancer):
+    X, y = cancer
+    est = LogisticRegression(C=1.0, warm_start=True).fit(X, y)
+    assert est.fit(X, y).n_iter_[0] == 0  # already at the optimum
+    est.set_params(C=0.5)
+    warm = est.fit(X, y).coef_.copy()
+    np.testing.assert_allclose(warm, LogisticRegression(C=0.5).fit(X, y).coef_, atol=1e-7)
+
+
+def test_fit_warm_start_arguments(cancer):
+    X, y = cancer
+    X = X[:, :4]
+    first = fusedlogit.fit(X, y)
+    again = fusedlogit.fit(X, y, coef0=first.coef, intercept0=first.intercept)
+    assert again.n_iter == 0 and np.array_equal(again.coef, first.coef)
+    with pytest.raises(ValueError, match="coef0 must have shape"):
+        fusedlogit.fit(X, y, coef0=np.zeros(3))
+    with pytest.raises(ValueError, match="intercept0 needs fit_intercept=True"):
+        fusedlogit.fit(X, y, fit_intercept=False, intercept0=0.0)

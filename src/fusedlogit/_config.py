@@ -144,11 +144,19 @@ def _warn_cache(problem, path):
 
 
 class RecoveringCache(FunctionCache):
-    """Numba's cache of one function, except that a bad entry is dropped and recompiled, never fatal.
+    """Numba's cache of one function, made safe for concurrent processes and for bad entries.
 
-    A truncated or corrupted index or data file (EOFError, UnpicklingError,
-    an LLVM bitcode error...) would otherwise fail every later process; the
-    function's index is removed so that the fresh compile is saved over it.
+    - Numba saves an entry by reading the function's index, picking the first
+      free data-file number, writing the index, then the data.  Two processes
+      compiling at once (Dask workers, a process pool) can pick the same
+      number, so that one signature's index entry ends up naming another's
+      machine code (seen as a wrong-size reshape in the exact-d sweeps, which
+      share one index).  Saves are therefore serialised by an exclusive lock
+      on a file beside the index.  Reading needs no lock: both files are
+      replaced atomically.
+    - A truncated or corrupted index or data file (EOFError, UnpicklingError,
+      an LLVM bitcode error...) would otherwise fail every later process; the
+      function's index is removed so that the fresh compile is saved over it.
     """
 
     def load_overload(self, sig, target_context):
@@ -162,9 +170,27 @@ class RecoveringCache(FunctionCache):
 
     def save_overload(self, sig, data):
         try:
-            super().save_overload(sig, data)
+            with _exclusive(self._cache_file._index_path + ".lock"):
+                super().save_overload(sig, data)
         except Exception as exc:
             _warn_cache(f"{type(exc).__name__}: {exc}", self._cache_path)
+
+
+@contextlib.contextmanager
+def _exclusive(path):
+    """An exclusive ``flock`` on ``path`` for the block (no lock where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 #: Set ``FUSEDLOGIT_QUIET=1`` to silence the one-line notice of the first compile.

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
@@ -29,12 +30,14 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
         C Σ s_i ℓ_i + ½||w||²   ⇔   J = (1/S) Σ s_i ℓ_i + (l2/2)||w||²,  l2 = 1/(C·S),  S = Σ s_i
 
-    (the intercept is not penalised).  ``penalty=None`` fits the unpenalised MLE.
+    (the intercept is not penalised).  ``penalty=None`` or ``C=np.inf`` fits the
+    unpenalised MLE.  With ``class_weight``, s_i is sample_weight_i times the
+    weight of y_i's class, as in scikit-learn.
 
     Parameters
     ----------
-    C : float > 0, default 1.0
-        Inverse regularisation strength.
+    C : float > 0 or np.inf, default 1.0
+        Inverse regularisation strength; ``np.inf`` means no penalty.
     penalty : {"l2", None}, default "l2"
     fit_intercept : bool, default True
     solver : {"auto", "newton", "lbfgs", "newton-cg", "gd"}, default "auto"
@@ -42,15 +45,23 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
     tol : float, default 1e-8
         Stop when max|∇J| ≤ tol.
     max_iter : int, optional
-        Iteration limit; None is the solver's default (see ``fusedlogit.fit``).
+        Iteration limit; None is the solver's default (see ``fusedlogit.fit``);
+        0 keeps the start point.
     n_threads : int, optional
         Threads for the kernels and BLAS; default all cores.
+    class_weight : dict, "balanced" or None, default None
+        Weights of the classes, {label: weight}; "balanced" gives class c the
+        weight S / (2 · S_c), with S the total and S_c class c's share of the
+        sample weights, as scikit-learn computes it.
+    warm_start : bool, default False
+        Start from the previous fit's ``coef_`` and ``intercept_`` when their
+        shapes still fit.
 
     Attributes
     ----------
     classes_ : ndarray (2,), the labels; ``classes_[1]`` is the positive class.
-    coef_ : ndarray (1, n_features)
-    intercept_ : ndarray (1,)
+    coef_ : ndarray (1, n_features), X's dtype (float32 for float32 X)
+    intercept_ : ndarray (1,), X's dtype
     n_iter_ : ndarray (1,)
     n_features_in_, feature_names_in_ : as usual in scikit-learn.
 
@@ -59,7 +70,18 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
     ``ValueError``.
     """
 
-    def __init__(self, C=1.0, penalty="l2", fit_intercept=True, solver="auto", tol=1e-8, max_iter=None, n_threads=None):
+    def __init__(
+        self,
+        C=1.0,
+        penalty="l2",
+        fit_intercept=True,
+        solver="auto",
+        tol=1e-8,
+        max_iter=None,
+        n_threads=None,
+        class_weight=None,
+        warm_start=False,
+    ):
         self.C = C
         self.penalty = penalty
         self.fit_intercept = fit_intercept
@@ -67,13 +89,17 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.n_threads = n_threads
+        self.class_weight = class_weight
+        self.warm_start = warm_start
 
     def fit(self, X, y, sample_weight=None):
         """Fit on X (n_samples, n_features) and two-class y; returns self."""
         if self.penalty not in ("l2", None):
             raise ValueError(f"penalty must be 'l2' or None, got {self.penalty!r}")
-        if not isinstance(self.C, numbers.Real) or not np.isfinite(self.C) or self.C <= 0:
-            raise ValueError(f"C must be a finite number > 0, got {self.C!r}")
+        if isinstance(self.C, (bool, np.bool_)) or not isinstance(self.C, numbers.Real) or not self.C > 0:
+            raise ValueError(f"C must be a number > 0 (np.inf: no penalty), got {self.C!r}")
+        if self.penalty is None and self.C != 1.0:
+            warnings.warn("Setting penalty=None will ignore the C parameter", UserWarning, stacklevel=2)
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {list(SOLVERS)}, got {self.solver!r}")
         X, y = validate_data(
@@ -93,10 +119,17 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                 f"{self.classes_[0]!r}"
             )
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        if self.class_weight is not None:
+            weights = _class_weights(self.class_weight, self.classes_, y, sample_weight)
+            sample_weight = sample_weight * weights[np.searchsorted(self.classes_, y)].astype(X.dtype)
         total = float(sample_weight.sum(dtype=np.float64))
         if total <= 0:
             raise ValueError("sample_weight sums to zero")
-        l2 = 0.0 if self.penalty is None else 1.0 / (self.C * total)
+        l2 = 0.0 if self.penalty is None or np.isinf(self.C) else 1.0 / (self.C * total)
+        coef0 = intercept0 = None
+        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (1, X.shape[1]):
+            coef0 = self.coef_[0]
+            intercept0 = float(self.intercept_[0]) if self.fit_intercept else None
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -110,13 +143,15 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                 tol=self.tol,
                 max_iter=self.max_iter,
                 n_threads=self.n_threads,
+                coef0=coef0,
+                intercept0=intercept0,
             )
         for w in caught:  # the solver's own warning class becomes scikit-learn's
             category = SklearnConvergenceWarning if issubclass(w.category, ConvergenceWarning) else w.category
             warnings.warn(str(w.message), category, stacklevel=2)
 
-        self.coef_ = result.coef.reshape(1, -1)
-        self.intercept_ = np.array([result.intercept])
+        self.coef_ = result.coef.reshape(1, -1).astype(X.dtype)  # float32 X: float32 coef_, as scikit-learn
+        self.intercept_ = np.array([result.intercept], dtype=X.dtype)
         self.n_iter_ = np.array([result.n_iter])
         return self
 
@@ -136,3 +171,11 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = False
         tags.input_tags.sparse = True
         return tags
+
+
+def _class_weights(class_weight, classes, y, sample_weight):
+    """scikit-learn's weights of ``classes`` (weighted counts for "balanced" where it supports them)."""
+    try:
+        return compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sample_weight)
+    except TypeError:  # scikit-learn without sample_weight in compute_class_weight
+        return compute_class_weight(class_weight, classes=classes, y=y)

@@ -124,6 +124,8 @@ def fit(
     callback=None,
     verbose=False,
     learning_rate=None,
+    coef0=None,
+    intercept0=None,
 ):
     """Minimise J(coef) = (1/S) Σ s_i ℓ_i + (l2/2)||w||² (see ``LogisticLoss``).
 
@@ -142,7 +144,7 @@ def fit(
         (``LogisticLoss.converged``).
     max_iter : int, optional
         Iteration limit; None means 100 (newton), 200 (newton-cg),
-        1000 (lbfgs), 100000 (gd).
+        1000 (lbfgs), 100000 (gd).  0 returns the start point.
     callback : callable, optional
         Called as ``callback(coef)`` after every iteration with a copy of the
         iterate [w..., b].
@@ -150,6 +152,11 @@ def fit(
         Print one line per iteration: iteration, J, max|∇J|, step size.
     learning_rate : float, optional
         Fixed step α for solver="gd" (default: backtracking); else ignored.
+    coef0 : array (n_features,), optional
+        Start from these coefficients (a warm start) instead of w = 0.
+    intercept0 : float, optional
+        Start from this intercept instead of logit of the weighted mean of y
+        (needs ``fit_intercept=True``).
 
     Returns
     -------
@@ -180,7 +187,7 @@ def fit(
     check_choice("solver", solver, SOLVERS)
     check_choice("backend", backend, BACKENDS)
     tol = check_tol(tol)
-    max_iter = check_max_iter(max_iter, None)  # None: the chosen solver's default, below
+    max_iter = check_max_iter(max_iter, None, minimum=0)  # None: the chosen solver's default, below
     learning_rate = None if learning_rate is None else check_positive("learning_rate", learning_rate)
     if callback is not None and not callable(callback):
         raise ValueError("callback must be callable or None")
@@ -199,7 +206,7 @@ def fit(
         learning_rate=learning_rate,
     )
     with fit_threads():  # BLAS at one thread, but where the caller gave n_threads (see _threads)
-        out = SOLVER_FUNCTIONS[name](objective, objective.initial_coef(), options)
+        out = SOLVER_FUNCTIONS[name](objective, _start(objective, coef0, intercept0), options)
 
         coef, loss, grad = out.coef, out.loss, out.grad
         grad_max = float(np.max(np.abs(grad)))
@@ -245,6 +252,26 @@ def fit(
             stderr=stderr,
             _cov=cov,
         )
+
+
+def _start(objective, coef0, intercept0):
+    """The start point: ``objective.initial_coef()`` with the caller's coef0 and intercept0 put in."""
+    start = objective.initial_coef()
+    d = objective.n_features
+    if coef0 is not None:
+        coef0 = np.asarray(coef0, dtype=np.float64)
+        if coef0.shape != (d,):
+            raise ValueError(f"coef0 must have shape ({d},) = (n_features,), got {coef0.shape}")
+        if not np.isfinite(coef0).all():
+            raise ValueError("coef0 contains NaN or infinity")
+        start[:d] = coef0
+    if intercept0 is not None:
+        if not objective.fit_intercept:
+            raise ValueError("intercept0 needs fit_intercept=True")
+        if isinstance(intercept0, (bool, np.bool_)) or not np.isfinite(float(intercept0)):
+            raise ValueError(f"intercept0 must be a finite number, got {intercept0!r}")
+        start[d] = float(intercept0)
+    return start
 
 
 def _mle_covariance(objective, coef, grad, converged):
