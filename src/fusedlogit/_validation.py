@@ -258,13 +258,12 @@ def check_tol(tol):
     return check_positive("tol", tol)
 
 
-def check_max_iter(max_iter, default, minimum=1):
-    """An int ≥ ``minimum`` (1, or 0 where no iteration is a valid request), or ``default`` for None."""
+def check_max_iter(max_iter, default):
+    """A positive int, or ``default`` for None."""
     if max_iter is None:
         return default
-    if _is_bool(max_iter) or not isinstance(max_iter, numbers.Integral) or max_iter < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"max_iter must be {what} or None, got {max_iter!r}")
+    if _is_bool(max_iter) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer or None, got {max_iter!r}")
     return int(max_iter)
 
 

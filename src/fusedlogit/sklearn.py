@@ -19,7 +19,9 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .backends.reference import expit
 from .exceptions import ConvergenceWarning
+from .objective import LogisticLoss
 from .solvers import SOLVERS, fit
+from .solvers.fitting import start_point
 
 
 class LogisticRegression(LinearClassifierMixin, BaseEstimator):
@@ -131,11 +133,30 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
             coef0 = self.coef_[0]
             intercept0 = float(self.intercept_[0]) if self.fit_intercept else None
 
+        labels = (y == self.classes_[1]).astype(X.dtype)
+        if self.max_iter == 0:  # scikit-learn's meaning: no iteration, keep the start point
+            objective = LogisticLoss(X, labels, sample_weight=sample_weight, fit_intercept=self.fit_intercept)
+            start = start_point(objective, coef0, intercept0)
+            warnings.warn("max_iter=0: no iteration was run; coef_ is the start point", SklearnConvergenceWarning,
+                          stacklevel=2)
+            d = X.shape[1]
+            self.coef_ = start[:d].reshape(1, -1).astype(X.dtype)
+            self.intercept_ = np.array([start[d] if self.fit_intercept else 0.0], dtype=X.dtype)
+            self.n_iter_ = np.array([0])
+            return self
+        result = self._fit(X, labels, l2, sample_weight, coef0, intercept0)
+        self.coef_ = result.coef.reshape(1, -1).astype(X.dtype)  # float32 X: float32 coef_, as scikit-learn
+        self.intercept_ = np.array([result.intercept], dtype=X.dtype)
+        self.n_iter_ = np.array([result.n_iter])
+        return self
+
+    def _fit(self, X, labels, l2, sample_weight, coef0, intercept0):
+        """``fusedlogit.fit``, its warnings re-emitted as scikit-learn's ConvergenceWarning."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             result = fit(
                 X,
-                (y == self.classes_[1]).astype(X.dtype),
+                labels,
                 l2=l2,
                 fit_intercept=self.fit_intercept,
                 sample_weight=sample_weight,
@@ -148,12 +169,8 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
             )
         for w in caught:  # the solver's own warning class becomes scikit-learn's
             category = SklearnConvergenceWarning if issubclass(w.category, ConvergenceWarning) else w.category
-            warnings.warn(str(w.message), category, stacklevel=2)
-
-        self.coef_ = result.coef.reshape(1, -1).astype(X.dtype)  # float32 X: float32 coef_, as scikit-learn
-        self.intercept_ = np.array([result.intercept], dtype=X.dtype)
-        self.n_iter_ = np.array([result.n_iter])
-        return self
+            warnings.warn(str(w.message), category, stacklevel=3)
+        return result
 
     def predict_proba(self, X):
         """Columns [P(classes_[0]), P(classes_[1])], shape (n_samples, 2)."""

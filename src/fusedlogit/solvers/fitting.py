@@ -144,7 +144,7 @@ def fit(
         (``LogisticLoss.converged``).
     max_iter : int, optional
         Iteration limit; None means 100 (newton), 200 (newton-cg),
-        1000 (lbfgs), 100000 (gd).  0 returns the start point.
+        1000 (lbfgs), 100000 (gd).
     callback : callable, optional
         Called as ``callback(coef)`` after every iteration with a copy of the
         iterate [w..., b].
@@ -187,7 +187,7 @@ def fit(
     check_choice("solver", solver, SOLVERS)
     check_choice("backend", backend, BACKENDS)
     tol = check_tol(tol)
-    max_iter = check_max_iter(max_iter, None, minimum=0)  # None: the chosen solver's default, below
+    max_iter = check_max_iter(max_iter, None)  # None: the chosen solver's default, below
     learning_rate = None if learning_rate is None else check_positive("learning_rate", learning_rate)
     if callback is not None and not callable(callback):
         raise ValueError("callback must be callable or None")
@@ -206,7 +206,7 @@ def fit(
         learning_rate=learning_rate,
     )
     with fit_threads():  # BLAS at one thread, but where the caller gave n_threads (see _threads)
-        out = SOLVER_FUNCTIONS[name](objective, _start(objective, coef0, intercept0), options)
+        out = SOLVER_FUNCTIONS[name](objective, start_point(objective, coef0, intercept0), options)
 
         coef, loss, grad = out.coef, out.loss, out.grad
         grad_max = float(np.max(np.abs(grad)))
@@ -254,7 +254,7 @@ def fit(
         )
 
 
-def _start(objective, coef0, intercept0):
+def start_point(objective, coef0=None, intercept0=None):
     """The start point: ``objective.initial_coef()`` with the caller's coef0 and intercept0 put in."""
     start = objective.initial_coef()
     d = objective.n_features
