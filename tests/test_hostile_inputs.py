@@ -5,6 +5,7 @@ subprocess with a timeout.
 """
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -353,6 +354,7 @@ def test_no_usable_cache_folder_compiles_in_memory():
     rc, out = _run(textwrap.dedent(no_locator) + textwrap.dedent(_FIT_IN_CHILD))
     assert rc == 0, out
     assert "CacheWarning" in out and "no locator available" in out and "FUSEDLOGIT_NO_CACHE" in out
+    assert re.search(r"fusedlogit/\w+/__pycache__", out)  # the cache folder it would have used
     assert out.count("CacheWarning:") == 1
 
 

@@ -241,7 +241,8 @@ def _compile(func, **options):
         try:
             dispatcher._cache = RecoveringCache(func)
         except Exception as exc:
-            _warn_cache(str(exc), os.environ.get("NUMBA_CACHE_DIR") or "the package's __pycache__")
+            in_tree = os.path.join(os.path.dirname(func.__code__.co_filename), "__pycache__")
+            _warn_cache(str(exc), os.environ.get("NUMBA_CACHE_DIR") or in_tree)
     return dispatcher
 
 
