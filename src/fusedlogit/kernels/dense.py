@@ -48,9 +48,14 @@ def _exact_d_sweeps(D):
 
     The block is read as one flat array with the literal stride D; each
     ``if D > j`` is decided at compile time.
+
+    Each pair gets names of its own (``margins_d2``...) before it is compiled:
+    Numba names machine code by qualified name and a counter of its process,
+    so closures sharing one name, compiled in different processes and loaded
+    from the on-disk cache into one, could share a symbol, and a caller then
+    ran the sweep of another D (a wrong-size reshape, seen in CI).
     """
 
-    @jit
     def margins(Xb, w, b, out):
         m = Xb.shape[0]
         flat = Xb.reshape(m * D)
@@ -69,7 +74,6 @@ def _exact_d_sweeps(D):
                 z += flat[q + 3] * w3
             out[i] = z
 
-    @jit
     def accumulate(Xb, r, acc):
         m = Xb.shape[0]
         flat = Xb.reshape(m * D)
@@ -94,7 +98,10 @@ def _exact_d_sweeps(D):
         if D > 3:
             acc[3] += a3
 
-    return margins, accumulate
+    for function in (margins, accumulate):
+        function.__name__ = f"{function.__name__}_d{D}"
+        function.__qualname__ = f"_exact_d_sweeps.{function.__name__}"
+    return jit(margins), jit(accumulate)
 
 
 _margins_1, _accumulate_1 = _exact_d_sweeps(1)
