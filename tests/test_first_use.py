@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,3 +103,26 @@ def test_processes_compiling_at_once_leave_a_correct_cache(tmp_path):
     """
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(check)], env=env, capture_output=True, text=True)
     assert "all right" in done.stdout, done.stderr
+
+
+def test_exact_d_sweeps_have_names_of_their_own():
+    """Numba's symbol names are qualified name + a per-process counter: closures sharing a name could collide
+    when code compiled in different processes meets in one through the cache (a wrong-D sweep, seen in CI)."""
+    from fusedlogit.kernels import dense
+
+    sweeps = [getattr(dense, f"_{kind}_{d}") for kind in ("margins", "accumulate") for d in (1, 2, 3, 4)]
+    assert len({f.py_func.__qualname__ for f in sweeps}) == len(sweeps)
+
+
+@pytest.mark.slow
+def test_caches_filled_by_several_processes_give_right_sweeps(tmp_path):
+    """The sequence that failed in CI: the bench's subprocesses and Dask's worker processes fill one empty cache,
+    then the exact-d sweeps of every dtype are compared with the reference (3 of them failed before the fix)."""
+    tests = Path(__file__).resolve().parent
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not cold",
+         str(tests / "test_bench.py"), str(tests / "test_dask.py"),
+         str(tests / "test_objective.py") + "::test_fused_equals_reference"],
+        env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path)), capture_output=True, text=True, timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
