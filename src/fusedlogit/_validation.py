@@ -135,9 +135,10 @@ def as_vector(name, a, n, dtype):
     a = as_numeric_array(name, a)
     check_vector_form(name, a, n)
     check_finite(name, a)
+    narrowing = np.dtype(dtype).itemsize < a.dtype.itemsize and a.dtype.kind == "f"
     with np.errstate(over="ignore"):  # reported below, in words
         a = np.ascontiguousarray(a, dtype=dtype)
-    if not np.isfinite(a).all():  # finite before the cast: the cast to float32 overflowed
+    if narrowing and not np.isfinite(a).all():  # finite before the cast: the cast to float32 overflowed
         raise ValueError(
             f"{name} has values beyond the range of X's dtype {np.dtype(dtype).name} "
             f"(largest {np.finfo(dtype).max:.3g}); rescale them"

@@ -170,8 +170,9 @@ def fit(
         With l2 = 0, the data look (quasi-)separable: after convergence, a
         Newton step from the returned point would still move some margin
         x̃_i·p by more than 0.5 although ∇J ≤ tol (J keeps falling towards
-        an infimum at infinity); or, when not converged or H is singular,
-        every row is predicted with |margin| > 15 on the side of its label.
+        an infimum at infinity; a singular H is factored with a shift for
+        this); or, when not converged, every row is predicted with
+        |margin| > 15 on the side of its label (``newton_core.is_separated``).
         A heuristic (statsmodels and Stata use similar ones).  The returned
         coefficients are finite but arbitrary in that direction; use l2 > 0.
         stderr and cov are then NaN.  A subclass of ConvergenceWarning.
