@@ -122,6 +122,7 @@ class LogisticLoss:
             self.sum_weights = total
         self._scale = 1.0 / self.sum_weights
         self._gradient_weights = None
+        self._column_rms = None
 
     # the validated data, as the backend holds them (never copies made per call)
     X = property(lambda self: self._data.X, doc="X as used: float32/float64, C order, CSR or dask.")
@@ -201,11 +202,25 @@ class LogisticLoss:
         if self._gradient_weights is None:
             d = self.n_features
             weights = np.ones(self.n_coef)
-            rms = np.sqrt(self._data.column_sum_squares() / self._data.weight_sum())
+            if self._column_rms is None:
+                self._column_rms = np.sqrt(self._data.column_sum_squares() / self._data.weight_sum())
+            rms = self._column_rms
             small = (rms > 0) & (rms < 1)
             weights[:d][small] = 1.0 / rms[small]
             self._gradient_weights = weights
         return self._gradient_weights
+
+    def column_moments(self):
+        """(μ, ρ): weighted column means Σ s_i x_ij / Σ s_i and root-mean-squares, each (n_features,).
+
+        Two passes over X (ρ is cached with ``gradient_weights``); for
+        preconditioners and column-scale diagnostics.  X is never copied.
+        """
+        total = self._data.weight_sum()
+        means = self._data.column_sums() / total
+        if self._column_rms is None:
+            self._column_rms = np.sqrt(self._data.column_sum_squares() / total)
+        return means, self._column_rms
 
     def initial_coef(self):
         """Zeros, with the intercept at logit(weighted mean of y) when there is one.

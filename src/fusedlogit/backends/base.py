@@ -74,6 +74,12 @@ class ArrayBackend:
             total += np.asarray(squares.T @ weights, dtype=np.float64).ravel()
         return total
 
+    def column_sums(self):
+        """Σ_i s_i x_ij for every column j, shape (d,), float64 (one BLAS or sparse pass)."""
+        X, s = self.X, self.sample_weight
+        total = X.sum(axis=0, dtype=np.float64) if s is None else X.T @ s.astype(X.dtype)
+        return np.asarray(total, dtype=np.float64).ravel()
+
     @staticmethod
     def _squares(Xb):
         """Elementwise x², float64, of a block of rows of X (sparse backends override it)."""
