@@ -254,6 +254,34 @@ class LogisticLoss:
         w, b = self._split(coef)
         return self._data.all_saturated(w, b)
 
+    # -- what inference needs (``solvers.inference``) -----------------------------------
+    def score_gram(self, coef):
+        """Σ_i g_i g_iᵀ, shape (n_coef, n_coef), the scores g_i = s_i (p_i − y_i) x̃_i unscaled (one pass)."""
+        full = self._data.score_gram_sums(*self._split(coef))
+        return full if self.fit_intercept else full[:-1, :-1]
+
+    def score_group_sums(self, coef, n_groups, codes):
+        """Σ_{i: codes_i = g} g_i for g = 0..n_groups−1, shape (n_groups, n_coef) (one pass)."""
+        full = self._data.score_group_sums(*self._split(coef), n_groups, codes)
+        return full if self.fit_intercept else full[:, :-1]
+
+    def n_observations(self):
+        """The number of rows of positive weight."""
+        return self._data.positive_weight_count()
+
+    def log_likelihood(self, coef, loss=None):
+        """Σ s_i log P(y_i | x_i) = −Σ s_i ℓ_i at coef; ``loss`` = J(coef), if known, saves the pass."""
+        w, _ = self._split(coef)
+        loss = self.loss(coef) if loss is None else loss
+        return -self.sum_weights * (loss - 0.5 * self.l2 * float(w @ w))
+
+    def null_log_likelihood(self):
+        """The log-likelihood of the intercept-only model at its MLE, Σ s_i [y_i log ȳ + (1 − y_i) log(1 − ȳ)]."""
+        from scipy.special import xlogy
+
+        mean = self._data.label_mean()
+        return self._data.weight_sum() * float(xlogy(mean, mean) + xlogy(1.0 - mean, 1.0 - mean))
+
     def __repr__(self):
         return (
             f"LogisticLoss(n_samples={self.n_samples}, n_features={self.n_features}, dtype={self.X.dtype}, "

@@ -18,7 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._threads import blas_limits
 from .._validation import as_labels, as_sample_weight
+
+
+def expit(z):
+    """σ(z) = 1 / (1 + e^{−z}), evaluated without overflow."""
+    t = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + t), t / (1.0 + t))
 
 
 class ArrayBackend:
@@ -55,6 +62,12 @@ class ArrayBackend:
         with np.errstate(over="ignore"):  # an overflow is reported by the caller (check_weight_sum)
             return float(self.sample_weight.sum(dtype=np.float64))
 
+    def positive_weight_count(self):
+        """The number of rows with s_i > 0 (n without weights)."""
+        if self.sample_weight is None:
+            return int(self.X.shape[0])
+        return int((self.sample_weight > 0).sum())
+
     def label_mean(self):
         """The weighted mean of y, Σ s_i y_i / Σ s_i."""
         if self.sample_weight is None:
@@ -79,6 +92,58 @@ class ArrayBackend:
         X, s = self.X, self.sample_weight
         total = X.sum(axis=0, dtype=np.float64) if s is None else X.T @ s.astype(X.dtype)
         return np.asarray(total, dtype=np.float64).ravel()
+
+    # -- the sandwich covariance's middle terms (once per fit, so written for clarity) --------
+    def scores(self, w, b):
+        """u_i = s_i (p_i − y_i), float64 (n,): row i's score is u_i x̃_i."""
+        z = np.asarray(self.margins(w, b), dtype=np.float64)
+        u = expit(z) - np.asarray(self.y, dtype=np.float64)
+        return u if self.sample_weight is None else u * np.asarray(self.sample_weight, dtype=np.float64)
+
+    def score_gram_sums(self, w, b):
+        """Σ_i u_i² x̃_i x̃_iᵀ, shape (d + 1, d + 1), in row blocks of ~4 MB (float64)."""
+        from scipy import sparse
+
+        u = self.scores(w, b)
+        d = self.X.shape[1]
+        total = np.zeros((d + 1, d + 1))
+        with blas_limits(self.n_threads):
+            for start, Xb in self._row_blocks():
+                A = self._augmented_rows(Xb, np.abs(u[start : start + Xb.shape[0]]))
+                gram = A.T @ A
+                total += gram.toarray() if sparse.issparse(gram) else gram
+        return total
+
+    def score_group_sums(self, w, b, n_groups, groups):
+        """C[g] = Σ_{i: groups_i = g} u_i x̃_i, shape (n_groups, d + 1); groups are codes 0..n_groups−1."""
+        from scipy import sparse
+
+        u = self.scores(w, b)
+        d = self.X.shape[1]
+        total = np.zeros((n_groups, d + 1))
+        for start, Xb in self._row_blocks():
+            m = Xb.shape[0]
+            rows = slice(start, start + m)
+            indicator = sparse.csr_matrix((u[rows], (groups[rows], np.arange(m))), shape=(n_groups, m))
+            sums = indicator @ Xb.astype(np.float64)
+            total[:, :d] += sums.toarray() if sparse.issparse(sums) else sums
+            total[:, d] += np.bincount(groups[rows], u[rows], minlength=n_groups)
+        return total
+
+    def _row_blocks(self):
+        """(start, X[start:start + m]) for row blocks of about 4 MB of float64."""
+        n, d = self.X.shape
+        rows = max(1, (4 << 20) // (8 * (d + 1)))
+        for start in range(0, n, rows):
+            yield start, self.X[start : start + rows]
+
+    @staticmethod
+    def _augmented_rows(Xb, scale):
+        """diag(scale)·[X_b, 1] in float64 (sparse backends return a sparse matrix)."""
+        A = np.empty((Xb.shape[0], Xb.shape[1] + 1))
+        np.multiply(Xb, scale[:, None], out=A[:, :-1])
+        A[:, -1] = scale
+        return A
 
     @staticmethod
     def _squares(Xb):
@@ -127,6 +192,14 @@ class ArrayBackend:
 
     def __repr__(self):
         return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, n_threads={self.n_threads})"
+
+
+def sparse_augmented_rows(Xb, scale):
+    """diag(scale)·[X_b, 1] as a float64 CSR matrix."""
+    from scipy import sparse
+
+    column = sparse.csr_matrix(np.ones((Xb.shape[0], 1)))
+    return sparse.diags(scale) @ sparse.hstack([Xb.astype(np.float64), column], format="csr")
 
 
 def sparse_squares(Xb):

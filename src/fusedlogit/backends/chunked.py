@@ -129,14 +129,19 @@ class ChunkedBackend(ArrayBackend):
         total = squares.sum(axis=0) if self.sample_weight is None else squares.T @ self.sample_weight
         return np.asarray(total.compute(), dtype=np.float64)
 
-    def _run_chunks(self, sums, *args):
-        """Σ over chunks of ``sums(inner backend on chunk c, *args)``, added in a fixed tree by dask."""
+    def _run_chunks(self, sums, *args, rows=None):
+        """Σ over chunks of ``sums(inner backend on chunk c, *args[, rows[c]])``, added in a fixed tree by dask.
+
+        ``rows`` (optional, a NumPy vector of length n) is split like X's rows.
+        """
         n_blocks = self.X.numblocks[0]
         data = zip(_blocks(self.X, n_blocks), _blocks(self.y, n_blocks), _blocks(self.sample_weight, n_blocks))
         # one graph key for each coefficient vector, not a copy in every task
         shared = [dask.delayed(a, pure=True) if isinstance(a, np.ndarray) else a for a in args]
+        ends = np.cumsum(self.X.chunks[0])
+        own = [()] * n_blocks if rows is None else [(rows[end - m : end],) for end, m in zip(ends, self.X.chunks[0])]
         chunk = dask.delayed(_chunk_sums, pure=False)  # fresh keys: every call computes
-        parts = [chunk(self.inner, sums, self.n_threads, *blocks, *shared) for blocks in data]
+        parts = [chunk(self.inner, sums, self.n_threads, *blocks, *shared, *extra) for blocks, extra in zip(data, own)]
         (total,) = dask.compute(_tree_sum(parts))
         return total
 
@@ -148,6 +153,12 @@ class ChunkedBackend(ArrayBackend):
 
     def hessian_sums(self, w, b):
         return self._run_chunks(self.inner.hessian_sums, w, b)
+
+    def score_gram_sums(self, w, b):
+        return self._run_chunks(self.inner.score_gram_sums, w, b)
+
+    def score_group_sums(self, w, b, n_groups, groups):
+        return self._run_chunks(self.inner.score_group_sums, w, b, n_groups, rows=groups)
 
     def __repr__(self):
         return f"ChunkedBackend(inner={self.inner.__name__}, shape={self.shape}, n_threads={self.n_threads})"

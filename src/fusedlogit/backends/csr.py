@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._threads import launch
 from .._validation import as_sparse_features
-from .base import ArrayBackend, sparse_squares
+from .base import ArrayBackend, sparse_augmented_rows, sparse_squares
 from .dense import symmetric_from_upper
 
 
@@ -17,6 +17,7 @@ class CsrBackend(ArrayBackend):
 
     as_features = staticmethod(as_sparse_features)
     _squares = staticmethod(sparse_squares)
+    _augmented_rows = staticmethod(sparse_augmented_rows)
 
     def _csr(self):
         X = self.X

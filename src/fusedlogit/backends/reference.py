@@ -12,13 +12,7 @@ import numpy as np
 
 from .._threads import blas_limits
 from .._validation import as_features, as_sparse_features
-from .base import ArrayBackend, sparse_squares
-
-
-def expit(z):
-    """σ(z) = 1 / (1 + e^{−z}), evaluated without overflow."""
-    t = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + t), t / (1.0 + t))
+from .base import ArrayBackend, expit, sparse_augmented_rows, sparse_squares
 
 
 def curvature(z):
@@ -84,6 +78,7 @@ class SparseReferenceBackend(ReferenceBackend):
 
     as_features = staticmethod(as_sparse_features)
     _squares = staticmethod(sparse_squares)
+    _augmented_rows = staticmethod(sparse_augmented_rows)
 
     def _augmented(self):
         from scipy import sparse

@@ -25,6 +25,7 @@ from ..exceptions import ConvergenceWarning, SeparationWarning
 from ..objective import LogisticLoss
 from .common import SolverOptions
 from .gd import gradient_descent
+from .inference import COV_TYPES, group_codes, sandwich
 from .lbfgs import lbfgs
 from .newton import HessianFactor, newton
 from .newton_cg import newton_cg
@@ -58,8 +59,9 @@ class FitResult:
     grad_max : float, max|∇J| at the solution
     history : ndarray (n_iter + 1,), J at the start and after each iteration
     solver : str, the solver that ran ("auto" resolved)
-    stderr : ndarray (n_coef,), standard errors of [coef..., intercept]
-    cov : ndarray (n_coef, n_coef), their covariance, inverse of the Hessian of
+    stderr : ndarray (n_coef,), standard errors of ``params`` = [coef..., intercept]
+    cov : ndarray (n_coef, n_coef), their covariance of type ``cov_type``
+        (``solvers.inference``); "nonrobust" is the inverse of the Hessian of
         the summed negative log-likelihood Σ s_i ℓ_i (the usual MLE covariance,
         as statsmodels and Stata report it).  Only defined for l2 = 0: NaN when
         l2 > 0 (a penalised fit has no such sampling interpretation), when the
@@ -67,6 +69,15 @@ class FitResult:
         ``INFERENCE_MAX_COEF`` coefficients.  Evaluated at the returned coef
         (also when ``converged`` is False).  Where it is undefined, ``fit``
         does not build it: the NaN matrix is made on first access.
+    cov_type : str, "nonrobust", "HC0", "HC1" or "cluster"
+    n_obs : int, rows of positive weight
+    loglike, llnull : float, Σ s_i log P(y_i | x_i) at the solution and for the
+        intercept-only model (both without the penalty)
+    feature_names : tuple of str, names of the columns of X ("x0", "x1", ...
+        unless X was a DataFrame or ``feature_names`` was given)
+
+    ``params``, ``zvalues``, ``pvalues``, ``conf_int(alpha)``, ``pseudo_r2``
+    and ``summary()`` are computed from those.
     """
 
     coef: np.ndarray
@@ -78,6 +89,11 @@ class FitResult:
     history: np.ndarray
     solver: str
     stderr: np.ndarray
+    cov_type: str = "nonrobust"
+    n_obs: int = 0
+    loglike: float = np.nan
+    llnull: float = np.nan
+    feature_names: tuple = ()
     _cov: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def __repr__(self):
@@ -94,6 +110,54 @@ class FitResult:
         if self._cov is None:
             self._cov = np.full((self.stderr.shape[0],) * 2, np.nan)
         return self._cov
+
+    @property
+    def params(self):
+        """[coef..., intercept] (without intercept: coef), the order of ``stderr`` and ``cov``."""
+        return self.coef.copy() if self.stderr.shape[0] == self.coef.shape[0] else np.append(self.coef, self.intercept)
+
+    @property
+    def zvalues(self):
+        """params / stderr (Wald z statistics)."""
+        return self.params / self.stderr
+
+    @property
+    def pvalues(self):
+        """Two-sided P(|Z| > |z|) for Z standard normal."""
+        from scipy import stats
+
+        return 2.0 * stats.norm.sf(np.abs(self.zvalues))
+
+    def conf_int(self, alpha=0.05):
+        """Wald confidence intervals params ± z_{1−α/2}·stderr, shape (n_coef, 2)."""
+        from scipy import stats
+
+        alpha = float(alpha)
+        if not 0.0 < alpha < 1.0:
+            raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+        half = stats.norm.isf(alpha / 2) * self.stderr
+        return np.column_stack([self.params - half, self.params + half])
+
+    @property
+    def pseudo_r2(self):
+        """McFadden's pseudo-R², 1 − loglike / llnull."""
+        return 1.0 - self.loglike / self.llnull if self.llnull != 0 else np.nan
+
+    def summary(self, alpha=0.05):
+        """The coefficient table and the fit's statistics, as a string to print."""
+        from .inference import coefficient_table, format_table
+
+        names = list(self.feature_names) + (["intercept"] if self.stderr.shape[0] > self.coef.shape[0] else [])
+        level = f"{100 * (1 - alpha):g}%"
+        header = ("", "coef", "std err", "z", "P>|z|", f"[{level}", "interval]")
+        facts = [
+            f"Logistic regression     solver: {self.solver}   converged: {self.converged}   iterations: {self.n_iter}",
+            f"observations: {self.n_obs}   log-likelihood: {self.loglike:.6g}   null: {self.llnull:.6g}   "
+            f"pseudo-R²: {self.pseudo_r2:.4f}",
+            f"covariance: {self.cov_type}",
+        ]
+        table = format_table(header, coefficient_table(names, self.params, self.stderr, alpha))
+        return "\n".join(facts + [""] + table)
 
 
 SOLVER_FUNCTIONS = {"newton": newton, "newton-cg": newton_cg, "lbfgs": lbfgs, "gd": gradient_descent}
@@ -126,6 +190,9 @@ def fit(
     learning_rate=None,
     coef0=None,
     intercept0=None,
+    cov_type="nonrobust",
+    groups=None,
+    feature_names=None,
 ):
     """Minimise J(coef) = (1/S) Σ s_i ℓ_i + (l2/2)||w||² (see ``LogisticLoss``).
 
@@ -157,6 +224,15 @@ def fit(
     intercept0 : float, optional
         Start from this intercept instead of logit of the weighted mean of y
         (needs ``fit_intercept=True``).
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default "nonrobust"
+        The covariance behind ``stderr`` (l2 = 0 only): model-based, the
+        sandwich (HC0), HC0·n/(n − k), or cluster-robust by ``groups``; see
+        ``fusedlogit.solvers.inference`` for the formulas.
+    groups : array (n_samples,), optional
+        Cluster labels (any values) for ``cov_type="cluster"``.
+    feature_names : sequence of n_features str, optional
+        Names for the summary; default the columns of a DataFrame X, else
+        "x0", "x1", ...
 
     Returns
     -------
@@ -186,6 +262,7 @@ def fit(
     teaching path and needs many iterations unless the data are well scaled.
     """
     check_choice("solver", solver, SOLVERS)
+    check_choice("cov_type", cov_type, COV_TYPES)
     check_choice("backend", backend, BACKENDS)
     tol = check_tol(tol)
     max_iter = check_max_iter(max_iter, None)  # None: the chosen solver's default, below
@@ -198,6 +275,10 @@ def fit(
     )
     if objective.n_coef == 0:
         raise ValueError("X has no columns and fit_intercept=False: there is no coefficient to fit")
+    if (cov_type == "cluster") != (groups is not None):
+        raise ValueError("groups is needed for cov_type='cluster', and only there")
+    clusters = group_codes(groups, objective.n_samples) if cov_type == "cluster" else None
+    names = _feature_names(feature_names, X, objective.n_features)
     name = resolve_solver(solver, objective.n_coef)
     options = SolverOptions(
         tol=tol,
@@ -239,6 +320,8 @@ def fit(
             )
         elif objective.l2 == 0.0:
             cov = _mle_covariance(objective, coef, grad, converged)
+            if cov is not None:
+                cov = sandwich(objective, coef, cov, cov_type, clusters)
         stderr = np.full(objective.n_coef, np.nan) if cov is None else np.sqrt(np.diag(cov))
         w, b = (coef[:-1], float(coef[-1])) if objective.fit_intercept else (coef, 0.0)
         return FitResult(
@@ -251,8 +334,24 @@ def fit(
             history=np.asarray(out.history, dtype=np.float64),
             solver=name,
             stderr=stderr,
+            cov_type=cov_type,
+            n_obs=objective.n_observations(),
+            loglike=objective.log_likelihood(coef, loss),
+            llnull=objective.null_log_likelihood(),
+            feature_names=names,
             _cov=cov,
         )
+
+
+def _feature_names(names, X, d):
+    """The caller's names, a DataFrame's column names, or x0..x{d-1}, as a tuple of d strings."""
+    if names is None:
+        columns = getattr(X, "columns", None)
+        names = [f"x{j}" for j in range(d)] if columns is None else list(columns)
+    names = tuple(str(name) for name in names) if not isinstance(names, str) else (names,)
+    if len(names) != d:
+        raise ValueError(f"feature_names has {len(names)} names but X has {d} columns")
+    return names
 
 
 def start_point(objective, coef0=None, intercept0=None):
