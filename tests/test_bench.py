@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from fusedlogit import LogisticLoss, bench
+from fusedlogit.bench.plot import label as plot_label, plot as plot_png, series as plot_series
 
 KERNEL_FIELDS = {
     "method": str, "op": str, "n": int, "d": int, "dtype": str, "n_threads": int, "median_s": float,
@@ -118,6 +119,48 @@ def test_plot_written(tiny_run):
     if not _has_matplotlib():
         pytest.skip("matplotlib not installed")
     assert (out / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _plotted(results, path):
+    """Write the PNG (checking its magic bytes); returns the legend labels ``plot`` drew, per dtype."""
+    if not _has_matplotlib():
+        pytest.skip("matplotlib not installed")
+    labels = plot_png(results, path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return labels
+
+
+def test_plot_names_every_measured_loss_gradient_series(tiny_run, tmp_path):
+    results, _, threads = tiny_run
+    labels = _plotted(results, tmp_path / "p.png")
+    measured = {(r["method"], r["n"]) for r in results["kernels"]
+                if r["op"] in ("loss_gradient", "read") and r["n_threads"] == max(threads)}
+    assert {("read", 3000), ("fused", 3000), ("reference", 3000)} <= measured
+    assert labels == {"float64": [plot_label(m, n) for m, n in sorted(measured, key=_method_order)]}
+    assert "reference (NumPy) n=3e3" in labels["float64"] and len(set(labels["float64"])) == len(measured)
+
+
+def _method_order(series):
+    known = ["read", "fused", "reference", "sklearn"]
+    return known.index(series[0]) if series[0] in known else len(known), series
+
+
+def test_plot_series_other_peers_present_missing_absent(tmp_path):
+    def row(method, n, d, dtype="float64", k=2, op="loss_gradient"):
+        return {"method": method, "op": "read" if method == "read" else op, "n": n, "d": d, "dtype": dtype,
+                "n_threads": k, "gb_s": 1.0 + d / n}
+
+    rows = [row(m, n, d, dt, k) for m in ("read", "fused", "reference", "glum") for n in (10**4, 10**5)
+            for d in (2, 32) for dt in ("float64", "float32") for k in (1, 2)]
+    rows += [row("fused", 10**4, 2, op="hessp"), row("sklearn", 10**6, 2, k=1)]  # not loss+grad; not max threads
+    panels = plot_series(rows)
+    order = [(m, n) for m in ("read", "fused", "reference", "glum") for n in (10**4, 10**5)]
+    assert {dt: [(m, n) for m, n, _ in curves] for dt, curves in panels.items()} == {"float32": order, "float64": order}
+    assert panels["float64"][0][2] == [(2, 1.0 + 2e-4), (32, 1.0 + 32e-4)]  # (d, GB/s), d ascending
+    machine = {"cpu_model": "cpu", "usable_cores": 2, "numba": "0", "threading_layer": "tbb", "numpy": "2", "blas": []}
+    labels = _plotted({"kernels": rows, "machine": machine}, tmp_path / "p.png")
+    assert labels["float32"] == labels["float64"] == [plot_label(m, n) for m, n in order]
+    assert "glum n=1e5" in labels["float64"] and not any("scikit-learn" in t for t in labels["float64"])
 
 
 def test_every_timed_method_computes_the_same_objective():

@@ -167,6 +167,11 @@ def as_sample_weight(sample_weight, n, dtype):
     return sw
 
 
+def as_offset(offset, n):
+    """A known per-sample term of the margin as a contiguous float64 vector; None stays None (no offset)."""
+    return None if offset is None else as_vector("offset", offset, n, np.float64)
+
+
 def check_weight_sum(total):
     """Σ s_i must be a float64 whose reciprocal is finite too (0 is left to the caller)."""
     if not np.isfinite(total):

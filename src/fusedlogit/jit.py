@@ -151,8 +151,8 @@ def newton_solve(X, y, sample_weight, l2, coef_out, tol, max_iter):
     T = np.empty((d, n), X.dtype)
     transpose_rows(X, None, 0, n, T)
     if _unweighted(sample_weight):
-        return newton_transposed(T, y, None, l2, coef_out, tol, max_iter)
-    return newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter)
+        return newton_transposed(T, y, None, None, l2, coef_out, tol, max_iter)
+    return newton_transposed(T, y, sample_weight, None, l2, coef_out, tol, max_iter)
 
 
 @jit

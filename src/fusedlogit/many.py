@@ -18,6 +18,7 @@ from ._validation import (
     as_features,
     as_groups,
     as_labels,
+    as_offset,
     as_sample_weight,
     check_bool,
     check_l2,
@@ -67,6 +68,7 @@ def fit_many(
     l2=0.0,
     fit_intercept=True,
     sample_weight=None,
+    offset=None,
     tol=1e-8,
     max_iter=None,
     n_threads=None,
@@ -85,8 +87,9 @@ def fit_many(
     groups : array (n_samples,)
         Group label of each row: any sortable values (ints, strings, ...), in
         any order.
-    l2, fit_intercept, sample_weight
-        As for ``fit``, the same for every group.
+    l2, fit_intercept, sample_weight, offset
+        As for ``fit``, the same for every group (the per-row arrays are taken
+        for each group's rows).
     tol : float, default 1e-8
         Per group, as ``fit``'s tol: max |∂J_g/∂coef_j| ≤ tol, stricter on columns of small scale.
     max_iter : int, optional
@@ -118,6 +121,7 @@ def fit_many(
     n, d = X.shape
     y = as_labels(y, n, X.dtype)
     sample_weight = as_sample_weight(sample_weight, n, X.dtype)
+    offset = as_offset(offset, n)
     l2 = check_l2(l2)
     fit_intercept = check_bool("fit_intercept", fit_intercept)
     tol = check_tol(tol)
@@ -129,7 +133,7 @@ def fit_many(
     n_threads = check_n_threads(n_threads, _config.max_threads())
 
     try:
-        labels, offsets, order = _group_slices(groups)
+        labels, bounds, order = _group_slices(groups)
     except TypeError as exc:  # e.g. str beside int in an object array
         raise ValueError(f"groups must hold values of one comparable type ({exc})") from None
 
@@ -139,7 +143,7 @@ def fit_many(
     status = np.zeros(n_groups, dtype=np.int64)
     loss = np.empty(n_groups)
     with _threads.fit_threads():
-        args = (X, order, y, sample_weight, offsets, l2, tol, max_iter, coef, n_iter, status, loss)
+        args = (X, order, y, sample_weight, offset, bounds, l2, tol, max_iter, coef, n_iter, status, loss)
         _threads.launch(fit_groups, n_threads, *args)
     if np.any(status == NOT_FINITE):
         raise ValueError("X contains NaN or infinity")
@@ -166,9 +170,9 @@ def fit_many(
 
 
 def _group_slices(groups):
-    """(sorted labels, offsets (G + 1,), row order or None if already sorted).
+    """(sorted labels, bounds (G + 1,), row order or None if already sorted).
 
-    Group g is rows order[offsets[g]:offsets[g + 1]].  No sort when the
+    Group g is rows order[bounds[g]:bounds[g + 1]].  No sort when the
     labels are already non-decreasing (a cheap O(n) check).  Integer labels
     spanning at most n + 2^16 values are ordered by a compiled counting sort
     (linear time: 1.0 ms for 500,000 shuffled labels, where sorting them
@@ -176,7 +180,7 @@ def _group_slices(groups):
     """
     n = groups.shape[0]
     if n > 1 and bool(np.all(groups[1:] >= groups[:-1])):
-        return _labels_offsets(groups) + (None,)
+        return _labels_bounds(groups) + (None,)
     if groups.dtype.kind in "iu" and n > 0:
         low = int(groups.min())
         span = int(groups.max()) - low + 1
@@ -187,14 +191,14 @@ def _group_slices(groups):
             wide = np.uint64 if groups.dtype.kind == "u" else np.int64  # holds every label: no overflow
             counts = counting_order(groups, wide(low), span, order)
             sizes = counts[counts > 0]
-            offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-            return groups[order[offsets[:-1]]], offsets, order
+            bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+            return groups[order[bounds[:-1]]], bounds, order
     order = np.argsort(groups, kind="stable")
-    return _labels_offsets(groups[order]) + (order,)
+    return _labels_bounds(groups[order]) + (order,)
 
 
-def _labels_offsets(ordered):
-    """(distinct labels, offsets) of non-decreasing labels."""
+def _labels_bounds(ordered):
+    """(distinct labels, bounds) of non-decreasing labels."""
     starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-    offsets = np.concatenate(([0], starts, [len(ordered)])).astype(np.int64)
-    return ordered[offsets[:-1]], offsets
+    bounds = np.concatenate(([0], starts, [len(ordered)])).astype(np.int64)
+    return ordered[bounds[:-1]], bounds

@@ -3,13 +3,14 @@
 For rows x_i, labels y_i ∈ [0, 1], sample weights s_i ≥ 0 and coefficients
 ``coef = [w_1..w_d, b]`` (intercept last; ``[w_1..w_d]`` without intercept)::
 
-    z_i = x_i·w + b,   ℓ_i = softplus(z_i) − y_i z_i,   p_i = σ(z_i)
+    z_i = x_i·w + b + o_i,   ℓ_i = softplus(z_i) − y_i z_i,   p_i = σ(z_i)
     J(coef) = (1/S) Σ s_i ℓ_i + (l2/2)·||w||²
     ∇_w J   = (1/S) X^T (s ⊙ (p − y)) + l2·w,    ∂J/∂b = (1/S) Σ s_i (p_i − y_i)
     H       = (1/S) X̃^T diag(s ⊙ p(1−p)) X̃ + l2·I_w
 
-with S = Σ s_i for ``reduction="mean"`` and S = 1 for ``"sum"``; X̃ is X with a
-column of ones when there is an intercept, which is never penalised.  A
+with S = Σ s_i for ``reduction="mean"`` and S = 1 for ``"sum"``; o_i is a
+known offset (0 by default); X̃ is X with a column of ones when there is an
+intercept, which is never penalised.  A
 backend (``fusedlogit.backends``: fused dense or CSR kernels, the NumPy
 reference, dask chunks) computes the sums over samples; the scaling and the
 penalty are applied here, once, for all of them.
@@ -22,6 +23,7 @@ import numpy as np
 from ._validation import (
     as_coef,
     as_features,
+    as_offset,
     as_sparse_features,
     check_bool,
     check_choice,
@@ -57,6 +59,9 @@ class LogisticLoss:
         and sample_weight may be NumPy or dask arrays.
     sample_weight : array of shape (n_samples,), optional
         Non-negative weights s_i; default (None) all ones.
+    offset : array of shape (n_samples,), optional
+        A known term o_i added to every margin (e.g. a log exposure or an
+        earlier model's logit), kept in float64; default (None) none.
     fit_intercept : bool, default True
         If True, ``coef`` has n_features + 1 entries, the intercept last.
     l2 : float, default 0.0
@@ -84,6 +89,7 @@ class LogisticLoss:
         y,
         *,
         sample_weight=None,
+        offset=None,
         fit_intercept=True,
         l2=0.0,
         reduction="mean",
@@ -99,7 +105,7 @@ class LogisticLoss:
             n_threads = check_n_threads(n_threads, _config.max_threads())
         else:
             n_threads = check_n_threads(n_threads)
-        data = make_backend(X, y, sample_weight, backend=backend, n_threads=n_threads)
+        data = make_backend(X, y, sample_weight, offset=offset, backend=backend, n_threads=n_threads)
         self._setup(data, check_bool("fit_intercept", fit_intercept), l2, reduction, backend)
 
     def _setup(self, data, fit_intercept, l2, reduction, backend):
@@ -128,6 +134,7 @@ class LogisticLoss:
     X = property(lambda self: self._data.X, doc="X as used: float32/float64, C order, CSR or dask.")
     y = property(lambda self: self._data.y, doc="y as used, in X's dtype.")
     sample_weight = property(lambda self: self._data.sample_weight, doc="Weights as used, or None (all ones).")
+    offset = property(lambda self: self._data.offset, doc="The offset as used (float64), or None.")
 
     def _split(self, coef, name="coef"):
         """(w, b) from a vector of length n_coef (b = 0 without intercept)."""
@@ -276,11 +283,8 @@ class LogisticLoss:
         return -self.sum_weights * (loss - 0.5 * self.l2 * float(w @ w))
 
     def null_log_likelihood(self):
-        """The log-likelihood of the intercept-only model at its MLE, Σ s_i [y_i log ȳ + (1 − y_i) log(1 − ȳ)]."""
-        from scipy.special import xlogy
-
-        mean = self._data.label_mean()
-        return self._data.weight_sum() * float(xlogy(mean, mean) + xlogy(1.0 - mean, 1.0 - mean))
+        """The log-likelihood of the intercept-only model (with the offset, if any) at its MLE."""
+        return self._data.null_log_likelihood()
 
     def __repr__(self):
         return (
@@ -290,8 +294,8 @@ class LogisticLoss:
         )
 
 
-def predict_proba(X, coef, intercept=0.0):
-    """P(y = 1 | x) = σ(x·coef + intercept) for every row of X, shape (n_samples,).
+def predict_proba(X, coef, intercept=0.0, offset=None):
+    """P(y = 1 | x) = σ(x·coef + intercept + offset) for every row of X, shape (n_samples,).
 
     Stable for any margin: σ is evaluated from e^{−|z|}, so ±1000 give exactly
     1 and 0 (and tiny margins in the tails stay positive, never 0/0).  X with
@@ -303,7 +307,8 @@ def predict_proba(X, coef, intercept=0.0):
     if not np.isfinite(intercept):
         raise ValueError("intercept must be finite")
     check_finite("coef", coef)
-    return expit(X @ coef.astype(X.dtype) + intercept)
+    z = X @ coef.astype(X.dtype) + intercept
+    return expit(z if offset is None else z + as_offset(offset, X.shape[0]))
 
 
 def check_gradient(fun, grad, x0, eps=1e-6):

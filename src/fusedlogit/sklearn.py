@@ -19,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .backends.reference import expit
 from .exceptions import ConvergenceWarning
+from ._validation import as_offset
 from .objective import LogisticLoss
 from .solvers import SOLVERS, fit
 from .solvers.fitting import start_point
@@ -94,8 +95,13 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.warm_start = warm_start
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit on X (n_samples, n_features) and two-class y; returns self."""
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Fit on X (n_samples, n_features) and two-class y; returns self.
+
+        ``offset`` (n_samples,), optional: a known term added to every margin
+        (see ``fusedlogit.LogisticLoss``); pass the new rows' offset to the
+        predict methods too.
+        """
         if self.penalty not in ("l2", None):
             raise ValueError(f"penalty must be 'l2' or None, got {self.penalty!r}")
         if isinstance(self.C, (bool, np.bool_)) or not isinstance(self.C, numbers.Real) or not self.C > 0:
@@ -135,7 +141,9 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
         labels = (y == self.classes_[1]).astype(X.dtype)
         if self.max_iter == 0:  # scikit-learn's meaning: no iteration, keep the start point
-            objective = LogisticLoss(X, labels, sample_weight=sample_weight, fit_intercept=self.fit_intercept)
+            objective = LogisticLoss(
+                X, labels, sample_weight=sample_weight, offset=offset, fit_intercept=self.fit_intercept
+            )
             start = start_point(objective, coef0, intercept0)
             warnings.warn("max_iter=0: no iteration was run; coef_ is the start point", SklearnConvergenceWarning,
                           stacklevel=2)
@@ -144,13 +152,13 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
             self.intercept_ = np.array([start[d] if self.fit_intercept else 0.0], dtype=X.dtype)
             self.n_iter_ = np.array([0])
             return self
-        result = self._fit(X, labels, l2, sample_weight, coef0, intercept0)
+        result = self._fit(X, labels, l2, sample_weight, offset, coef0, intercept0)
         self.coef_ = result.coef.reshape(1, -1).astype(X.dtype)  # float32 X: float32 coef_, as scikit-learn
         self.intercept_ = np.array([result.intercept], dtype=X.dtype)
         self.n_iter_ = np.array([result.n_iter])
         return self
 
-    def _fit(self, X, labels, l2, sample_weight, coef0, intercept0):
+    def _fit(self, X, labels, l2, sample_weight, offset, coef0, intercept0):
         """``fusedlogit.fit``, its warnings re-emitted as scikit-learn's ConvergenceWarning."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -160,6 +168,7 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                 l2=l2,
                 fit_intercept=self.fit_intercept,
                 sample_weight=sample_weight,
+                offset=offset,
                 solver=self.solver,
                 tol=self.tol,
                 max_iter=self.max_iter,
@@ -172,14 +181,23 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
             warnings.warn(str(w.message), category, stacklevel=3)
         return result
 
-    def predict_proba(self, X):
+    def decision_function(self, X, offset=None):
+        """The margins x·coef_ + intercept_ (+ offset), shape (n_samples,)."""
+        z = super().decision_function(X)
+        return z if offset is None else z + as_offset(offset, z.shape[0])
+
+    def predict(self, X, offset=None):
+        """The class of larger probability, shape (n_samples,)."""
+        return self.classes_[(self.decision_function(X, offset) > 0).astype(int)]
+
+    def predict_proba(self, X, offset=None):
         """Columns [P(classes_[0]), P(classes_[1])], shape (n_samples, 2)."""
-        z = self.decision_function(X)
+        z = self.decision_function(X, offset)
         return np.column_stack([expit(-z), expit(z)])  # 1 − σ(z) = σ(−z), exact in the tail
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X, offset=None):
         """log of ``predict_proba``, shape (n_samples, 2)."""
-        z = self.decision_function(X)
+        z = self.decision_function(X, offset)
         # log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z): exact in both tails
         return np.column_stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)])
 

@@ -8,7 +8,7 @@ ask which kind of data they have::
     backend.hessian_sums(w, b)                              -> (d + 1, d + 1)
     backend.weight_sum(), backend.label_mean(), backend.column_sum_squares()
     backend.max_abs_margin(w, b), backend.all_saturated(w, b), backend.subsample(step)
-    backend.X, .y, .sample_weight, .shape, .dtype, .n_threads
+    backend.X, .y, .sample_weight, .offset, .shape, .dtype, .n_threads
 
 (unscaled sums, no penalty, intercept last; see ``base``).  The backends:
 
@@ -40,7 +40,7 @@ BACKENDS = {
 __all__ = ["ArrayBackend", "BACKENDS", "CsrBackend", "DenseBackend", "ReferenceBackend", "make_backend"]
 
 
-def make_backend(X, y, sample_weight, *, backend="numba", n_threads=None):
+def make_backend(X, y, sample_weight, *, offset=None, backend="numba", n_threads=None):
     """The backend for this input: validated and converted once, here.
 
     backend: "numba" (fused kernels) or "numpy" (reference).  Dask X is split
@@ -52,6 +52,6 @@ def make_backend(X, y, sample_weight, *, backend="numba", n_threads=None):
     if is_dask_array(X):
         from .chunked import ChunkedBackend
 
-        return ChunkedBackend.build(X, y, sample_weight, n_threads=n_threads, inner=dense)
+        return ChunkedBackend.build(X, y, sample_weight, n_threads=n_threads, inner=dense, offset=offset)
     cls = sparse if is_sparse(X) else dense
-    return cls.build(X, y, sample_weight, n_threads=n_threads)
+    return cls.build(X, y, sample_weight, n_threads=n_threads, offset=offset)

@@ -1,7 +1,8 @@
 """What every backend shares: the data it owns and the reductions that are not the hot sums.
 
-A backend holds validated arrays X (n, d), y (n,) and sample_weight ((n,) or
-None: all ones) and computes the *unscaled sums over samples* of the
+A backend holds validated arrays X (n, d), y (n,), sample_weight ((n,) or
+None: all ones) and offset ((n,) float64 or None: none; the margins are
+z_i = x_i·w + b + o_i) and computes the *unscaled sums over samples* of the
 objective (no 1/S, no penalty; vectors of length d + 1 with the intercept
 last)::
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._threads import blas_limits
-from .._validation import as_labels, as_sample_weight
+from .._validation import as_labels, as_offset, as_sample_weight
 
 
 def expit(z):
@@ -31,8 +32,8 @@ def expit(z):
 class ArrayBackend:
     """Data X, y, sample_weight and the reductions over them that the solvers need."""
 
-    def __init__(self, X, y, sample_weight, n_threads):
-        self.X, self.y, self.sample_weight = X, y, sample_weight
+    def __init__(self, X, y, sample_weight, n_threads, offset=None):
+        self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
         self.n_threads = n_threads
 
     @staticmethod
@@ -41,11 +42,12 @@ class ArrayBackend:
         raise NotImplementedError
 
     @classmethod
-    def build(cls, X, y, sample_weight, *, n_threads):
+    def build(cls, X, y, sample_weight, *, n_threads, offset=None):
         """Validate and convert raw inputs (once) into a backend of this class."""
         X = cls.as_features(X)
         n = X.shape[0]
-        return cls(X, as_labels(y, n, X.dtype), as_sample_weight(sample_weight, n, X.dtype), n_threads)
+        labels, weights = as_labels(y, n, X.dtype), as_sample_weight(sample_weight, n, X.dtype)
+        return cls(X, labels, weights, n_threads, as_offset(offset, n))
 
     @property
     def shape(self):
@@ -153,23 +155,53 @@ class ArrayBackend:
     def subsample(self, step):
         """The same kind of backend on every ``step``-th row (a fresh, validated one)."""
         weight = None if self.sample_weight is None else self.sample_weight[::step]
-        return self.build(self.X[::step], self.y[::step], weight, **self._build_options())
+        offset = None if self.offset is None else self.offset[::step]
+        return self.build(self.X[::step], self.y[::step], weight, offset=offset, **self._build_options())
 
     def _build_options(self):
         """The keyword arguments of ``build`` that make another backend like this one."""
         return {"n_threads": self.n_threads}
 
-    def margins(self, w, b):
-        """z = X w + b, the product in X's precision (as BLAS does it)."""
+    def products(self, w, b):
+        """X w + b, the product in X's precision (as BLAS does it); for directions too."""
         return self.X @ w.astype(self.X.dtype) + b
+
+    def margins(self, w, b):
+        """z = X w + b + offset."""
+        z = self.products(w, b)
+        return z if self.offset is None else z + self.offset
+
+    def null_log_likelihood(self):
+        """Σ s_i log P(y_i) of the intercept-only model (with the offset) at its maximum.
+
+        Without offset b = logit(ȳ) in closed form; with one, Newton's method
+        on the concave one-dimensional log-likelihood of b (n-vectors only).
+        """
+        from scipy.special import xlogy
+
+        mean = self.label_mean()
+        if self.offset is None:
+            return self.weight_sum() * float(xlogy(mean, mean) + xlogy(1.0 - mean, 1.0 - mean))
+        y = np.asarray(self.y, dtype=np.float64)
+        s = np.ones_like(y) if self.sample_weight is None else np.asarray(self.sample_weight, dtype=np.float64)
+        o = np.asarray(self.offset)
+        b = 0.0
+        for _ in range(100):
+            p = expit(o + b)
+            step = float(s @ (y - p)) / max(float(s @ (p * (1.0 - p))), 1e-300)
+            b += float(np.clip(step, -5.0, 5.0))
+            if abs(step) < 1e-12 * max(1.0, abs(b)):
+                break
+        z = o + b
+        return -float(s @ (np.logaddexp(0.0, z) - y * z))
 
     def _positive_weight(self):
         """Mask of the rows that count (weight > 0); None when all do."""
         return None if self.sample_weight is None else self.sample_weight > 0
 
     def max_abs_margin(self, w, b):
-        """max_i |x_i·w + b| over the rows of positive weight."""
-        u = np.abs(self.margins(w, b))
+        """max_i |x_i·w + b| over the rows of positive weight (no offset: (w, b) is a step)."""
+        u = np.abs(self.products(w, b))
         keep = self._positive_weight()
         if keep is not None:
             u = u * keep  # a mask, not indexing: dask arrays keep known chunk sizes

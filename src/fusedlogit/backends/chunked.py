@@ -25,6 +25,7 @@ import numpy as np
 
 from .._validation import (
     as_labels,
+    as_offset,
     as_sample_weight,
     check_features_form,
     check_finite,
@@ -35,11 +36,12 @@ from .._validation import (
 from .base import ArrayBackend
 
 
-def as_dask_data(X, y, sample_weight):
-    """(X, y, sample_weight) validated, chunked alike by rows and persisted.
+def as_dask_data(X, y, sample_weight, offset=None):
+    """(X, y, sample_weight, offset) validated, chunked alike by rows and persisted.
 
     X gets one chunk across its columns and a float32/float64 dtype; y and
-    sample_weight (dask or NumPy) get X's row chunks and dtype.  The arrays
+    sample_weight (dask or NumPy) get X's row chunks and dtype, the offset
+    X's row chunks and float64.  The arrays
     are persisted (in the workers' memory under ``dask.distributed``) because
     every evaluation reads them again.  The value checks (NaN/inf, y in
     [0, 1], weights ≥ 0) run chunk by chunk on the workers with the same
@@ -56,10 +58,11 @@ def as_dask_data(X, y, sample_weight):
         X = X.rechunk({1: -1})
     y = _rows_like(X, "y", y, dtype)
     sample_weight = None if sample_weight is None else _rows_like(X, "sample_weight", sample_weight, dtype)
-    X, y, sample_weight = dask.persist(X, y, sample_weight)
+    offset = None if offset is None else _rows_like(X, "offset", offset, np.float64)
+    data = dask.persist(X, y, sample_weight, offset)
     m = X.numblocks[0]
-    dask.compute([_check_chunk(*blocks) for blocks in zip(_blocks(X, m), _blocks(y, m), _blocks(sample_weight, m))])
-    return X, y, sample_weight
+    dask.compute([_check_chunk(*blocks) for blocks in zip(*(_blocks(a, m) for a in data))])
+    return data
 
 
 def _rows_like(X, name, a, dtype):
@@ -82,16 +85,17 @@ def _blocks(a, n_blocks):
 
 
 @dask.delayed(pure=True)
-def _check_chunk(Xb, yb, sb):
+def _check_chunk(Xb, yb, sb, ob):
     """The in-memory checks on one chunk (they raise the in-memory errors)."""
     check_finite("X", Xb)
     as_labels(yb, yb.shape[0], yb.dtype)
     as_sample_weight(sb, yb.shape[0], yb.dtype)
+    as_offset(ob, yb.shape[0])
 
 
-def _chunk_sums(inner, sums, n_threads, Xb, yb, sb, *args):
+def _chunk_sums(inner, sums, n_threads, Xb, yb, sb, ob, *args):
     """One chunk's partial sum: ``sums`` (an ``inner`` backend method) on the chunk's data."""
-    return sums(inner(np.ascontiguousarray(Xb), yb, sb, n_threads), *args)
+    return sums(inner(np.ascontiguousarray(Xb), yb, sb, n_threads, ob), *args)
 
 
 def _add(a, b):
@@ -113,13 +117,14 @@ def _tree_sum(parts):
 class ChunkedBackend(ArrayBackend):
     """Dask X, y, sample_weight chunked alike by rows; each chunk summed by an ``inner`` backend class."""
 
-    def __init__(self, X, y, sample_weight, n_threads, inner):
-        super().__init__(X, y, sample_weight, n_threads)
+    def __init__(self, X, y, sample_weight, n_threads, offset, inner):
+        super().__init__(X, y, sample_weight, n_threads, offset)
         self.inner = inner
 
     @classmethod
-    def build(cls, X, y, sample_weight, *, n_threads, inner):
-        return cls(*as_dask_data(X, y, sample_weight), n_threads, inner)
+    def build(cls, X, y, sample_weight, *, n_threads, inner, offset=None):
+        X, y, sample_weight, offset = as_dask_data(X, y, sample_weight, offset)
+        return cls(X, y, sample_weight, n_threads, offset, inner)
 
     def _build_options(self):
         return {"n_threads": self.n_threads, "inner": self.inner}
@@ -135,7 +140,7 @@ class ChunkedBackend(ArrayBackend):
         ``rows`` (optional, a NumPy vector of length n) is split like X's rows.
         """
         n_blocks = self.X.numblocks[0]
-        data = zip(_blocks(self.X, n_blocks), _blocks(self.y, n_blocks), _blocks(self.sample_weight, n_blocks))
+        data = zip(*(_blocks(a, n_blocks) for a in (self.X, self.y, self.sample_weight, self.offset)))
         # one graph key for each coefficient vector, not a copy in every task
         shared = [dask.delayed(a, pure=True) if isinstance(a, np.ndarray) else a for a in args]
         ends = np.cumsum(self.X.chunks[0])

@@ -26,16 +26,16 @@ class CsrBackend(ArrayBackend):
     def loss_gradient_sums(self, w, b, want_loss=True, want_grad=True):
         from ..kernels import csr
 
-        args = self._csr() + (self.y, self.sample_weight, w, b, want_loss, want_grad)
+        args = self._csr() + (self.y, self.sample_weight, self.offset, w, b, want_loss, want_grad)
         return launch(csr.csr_loss_gradient_sums, self.n_threads, *args)
 
     def hessp_sums(self, w, b, v, vb):
         from ..kernels import csr
 
-        return launch(csr.csr_hessp_sums, self.n_threads, *self._csr(), self.sample_weight, w, b, v, vb)
+        return launch(csr.csr_hessp_sums, self.n_threads, *self._csr(), self.sample_weight, self.offset, w, b, v, vb)
 
     def hessian_sums(self, w, b):
         from ..kernels import csr
 
-        upper = launch(csr.csr_hessian_sums, self.n_threads, *self._csr(), self.sample_weight, w, b)
+        upper = launch(csr.csr_hessian_sums, self.n_threads, *self._csr(), self.sample_weight, self.offset, w, b)
         return symmetric_from_upper(upper)

@@ -31,13 +31,13 @@ class DenseBackend(ArrayBackend):
     def loss_gradient_sums(self, w, b, want_loss=True, want_grad=True):
         from ..kernels import dense
 
-        args = (self.X, self.y, self.sample_weight, w, b, want_loss, want_grad)
+        args = (self.X, self.y, self.sample_weight, self.offset, w, b, want_loss, want_grad)
         return launch(dense.loss_gradient_sums, self.n_threads, *args)
 
     def hessp_sums(self, w, b, v, vb):
         from ..kernels import dense
 
-        return launch(dense.hessp_sums, self.n_threads, self.X, self.sample_weight, w, b, v, vb)
+        return launch(dense.hessp_sums, self.n_threads, self.X, self.sample_weight, self.offset, w, b, v, vb)
 
     def column_sum_squares(self):
         from ..kernels import dense
@@ -61,7 +61,7 @@ class DenseBackend(ArrayBackend):
 
         from ..kernels.dense import weighted_rows
 
-        X, sample_weight = self.X, self.sample_weight
+        X, sample_weight, offset = self.X, self.sample_weight, self.offset
         n, d = X.shape
         rows = min(n, max(256, (4 << 20) // ((d + 1) * 8)))  # ~4 MB buffer
         buffer = np.empty((rows, d + 1))
@@ -70,7 +70,8 @@ class DenseBackend(ArrayBackend):
             Xb = X[start : start + rows]
             A = buffer[: Xb.shape[0]]
             sb = None if sample_weight is None else sample_weight[start : start + rows]
-            weighted_rows(Xb, sb, w, b, A)
+            ob = None if offset is None else offset[start : start + rows]
+            weighted_rows(Xb, sb, ob, w, b, A)
             # A is C-ordered (m, d + 1), so A.T is Fortran-ordered and syrk adds A^T A in place.
             H = blas.dsyrk(1.0, A.T, beta=1.0, c=H, trans=0, lower=0, overwrite_c=1)
         return symmetric_from_upper(H)

@@ -31,9 +31,14 @@ class ReferenceBackend(ArrayBackend):
     def _weights(self):
         return np.ones(self.X.shape[0]) if self.sample_weight is None else self.sample_weight.astype(np.float64)
 
-    def _margins64(self, w, b):
-        """z = X w + b in float64, the product in X's precision (as BLAS would do it)."""
+    def _products64(self, w, b):
+        """X w + b in float64, the product in X's precision (as BLAS would do it)."""
         return (self.X @ w.astype(self.X.dtype)).astype(np.float64) + b
+
+    def _margins64(self, w, b):
+        """z = X w + b + offset in float64."""
+        z = self._products64(w, b)
+        return z if self.offset is None else z + self.offset
 
     def loss_gradient_sums(self, w, b, want_loss=True, want_grad=True):
         with blas_limits(self.n_threads):
@@ -52,7 +57,7 @@ class ReferenceBackend(ArrayBackend):
     def hessp_sums(self, w, b, v, vb):
         with blas_limits(self.n_threads):
             X = self.X
-            q = self._weights() * curvature(self._margins64(w, b)) * self._margins64(v, vb)
+            q = self._weights() * curvature(self._margins64(w, b)) * self._products64(v, vb)
             out = np.empty(X.shape[1] + 1)
             out[:-1] = X.T @ q.astype(X.dtype)
             out[-1] = q.sum()

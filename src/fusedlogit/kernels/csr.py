@@ -83,7 +83,7 @@ def row_scatter(data, indices, lo, hi, r, acc):
 
 
 @pjit
-def csr_loss_gradient_sums(data, indices, indptr, d, y, sample_weight, w, b, want_loss, want_grad):
+def csr_loss_gradient_sums(data, indices, indptr, d, y, sample_weight, offset, w, b, want_loss, want_grad):
     """Σ s_i ℓ_i and [X^T (s ⊙ (p − y)), Σ s_i (p_i − y_i)] for CSR X in one pass."""
     n = indptr.shape[0] - 1
     n_chunks, chunk = sparse_partition(n, d + 2, indptr[n])
@@ -98,7 +98,8 @@ def csr_loss_gradient_sums(data, indices, indptr, d, y, sample_weight, w, b, wan
             for i in range(start, stop):  # margins z_i = x_i·w + b
                 buf[i - start] = row_dot(data, indices, indptr[i], indptr[i + 1], w, b)
             sb = None if sample_weight is None else sample_weight[start:stop]
-            loss_sum, r_sum = block_residuals(buf, y[start:stop], sb, want_loss)  # z_i → r_i = s_i (p_i − y_i)
+            ob = None if offset is None else offset[start:stop]
+            loss_sum, r_sum = block_residuals(buf, y[start:stop], sb, ob, want_loss)  # z_i → r_i = s_i (p_i − y_i)
             part[d + 1] += loss_sum
             part[d] += r_sum
             if want_grad:  # X^T r while the block's nonzeros are in cache
@@ -110,7 +111,7 @@ def csr_loss_gradient_sums(data, indices, indptr, d, y, sample_weight, w, b, wan
 
 
 @pjit
-def csr_hessp_sums(data, indices, indptr, d, sample_weight, w, b, v, vb):
+def csr_hessp_sums(data, indices, indptr, d, sample_weight, offset, w, b, v, vb):
     """X̃^T (s ⊙ p(1−p) ⊙ X̃ṽ) for CSR X in one pass, ṽ = [v, vb]; shape (d + 1,).
 
     z_i and u_i = x_i·v + vb come from one sweep over the row's nonzeros.
@@ -137,7 +138,8 @@ def csr_hessp_sums(data, indices, indptr, d, sample_weight, w, b, v, vb):
                 zbuf[i - start] = z
                 ubuf[i - start] = u
             sb = None if sample_weight is None else sample_weight[start:stop]
-            part[d] += block_curvature_products(zbuf, ubuf, sb, stop - start)  # u_i → q_i = s_i p_i(1−p_i) u_i
+            ob = None if offset is None else offset[start:stop]
+            part[d] += block_curvature_products(zbuf, ubuf, sb, ob, stop - start)  # u_i → q_i = s_i p_i(1−p_i) u_i
             for i in range(start, stop):
                 row_scatter(data, indices, indptr[i], indptr[i + 1], ubuf[i - start], part)
             start = stop
@@ -145,7 +147,7 @@ def csr_hessp_sums(data, indices, indptr, d, sample_weight, w, b, v, vb):
 
 
 @pjit
-def csr_hessian_sums(data, indices, indptr, d, sample_weight, w, b):
+def csr_hessian_sums(data, indices, indptr, d, sample_weight, offset, w, b):
     """Upper triangle of X̃^T diag(s ⊙ p(1−p)) X̃ for CSR X, shape (d + 1, d + 1).
 
     Row i adds h_i x_ij x_ik to H[j, k] for every pair j ≤ k of its nonzeros
@@ -163,7 +165,7 @@ def csr_hessian_sums(data, indices, indptr, d, sample_weight, w, b):
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
             lo = indptr[i]
             hi = indptr[i + 1]
-            z = row_dot(data, indices, lo, hi, w, b)
+            z = row_dot(data, indices, lo, hi, w, b if offset is None else b + offset[i])
             s = 1.0 if sample_weight is None else sample_weight[i]
             h = s * sample_curvature(z)
             part[d, d] += h

@@ -221,7 +221,7 @@ def block_accumulate(Xb, r, acc):
 
 
 @pjit
-def loss_gradient_sums(X, y, sample_weight, w, b, want_loss, want_grad):
+def loss_gradient_sums(X, y, sample_weight, offset, w, b, want_loss, want_grad):
     """Σ s_i ℓ_i and [X^T (s ⊙ (p − y)), Σ s_i (p_i − y_i)] in one pass.
 
     Returns ``(loss, grad)`` with ``grad`` of shape (d + 1,), the last entry
@@ -240,8 +240,9 @@ def loss_gradient_sums(X, y, sample_weight, w, b, want_loss, want_grad):
             stop = min(start + block, end)
             Xb = X[start:stop]
             sb = None if sample_weight is None else sample_weight[start:stop]
+            ob = None if offset is None else offset[start:stop]
             block_margins(Xb, w, b, buf)
-            loss_sum, r_sum = block_residuals(buf, y[start:stop], sb, want_loss)
+            loss_sum, r_sum = block_residuals(buf, y[start:stop], sb, ob, want_loss)
             part[d + 1] += loss_sum
             part[d] += r_sum
             if want_grad:
@@ -251,7 +252,7 @@ def loss_gradient_sums(X, y, sample_weight, w, b, want_loss, want_grad):
 
 
 @pjit
-def hessp_sums(X, sample_weight, w, b, v, vb):
+def hessp_sums(X, sample_weight, offset, w, b, v, vb):
     """X̃^T (s ⊙ p(1−p) ⊙ X̃ṽ) in one pass, ṽ = [v, vb]; shape (d + 1,).
 
     Per block: margins z = X_b w + b and directions u = X_b v + vb, then
@@ -270,22 +271,23 @@ def hessp_sums(X, sample_weight, w, b, v, vb):
             stop = min(start + block, end)
             Xb = X[start:stop]
             sb = None if sample_weight is None else sample_weight[start:stop]
+            ob = None if offset is None else offset[start:stop]
             block_margin_pairs(Xb, w, b, v, vb, zbuf, ubuf)
-            part[d] += block_curvature_products(zbuf, ubuf, sb, stop - start)
+            part[d] += block_curvature_products(zbuf, ubuf, sb, ob, stop - start)
             block_accumulate(Xb, ubuf, part)
     return reduce_chunks(acc)
 
 
 @pjit
-def weighted_rows(Xb, sb, w, b, out):
-    """out[i] = sqrt(h_i)·[x_i, 1] with h_i = s_i p_i (1 − p_i); out is (m, d + 1) float64.
+def weighted_rows(Xb, sb, ob, w, b, out):
+    """out[i] = sqrt(h_i)·[x_i, 1] with h_i = s_i p_i (1 − p_i), z_i = x_i·w + b + o_i; out is (m, d + 1) float64.
 
     Then out^T out = X̃_b^T diag(h) X̃_b, the block's share of the Hessian,
     intercept row and column included.
     """
     m, d = Xb.shape
     for i in prange(m):
-        z = b
+        z = b if ob is None else b + ob[i]
         for j in range(d):
             z += Xb[i, j] * w[j]
         s = 1.0 if sb is None else sb[i]

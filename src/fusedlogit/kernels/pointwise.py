@@ -62,11 +62,11 @@ def sample_curvature(z):
 
 
 @jit
-def block_residuals(buf, yb, sb, want_loss, curvature_out=None):
-    """Turn margins into residuals in place: buf[i] = z_i → r_i = s_i (p_i − y_i).
+def block_residuals(buf, yb, sb, ob, want_loss, curvature_out=None):
+    """Turn margins into residuals in place: buf[i] = x̃_i·coef → r_i = s_i (p_i − y_i), z_i = buf[i] + o_i.
 
     Returns (Σ s_i ℓ_i, Σ r_i) over the block (the loss sum is 0 unless
-    ``want_loss``).  ``sb=None`` means unit weights.  With ``want_loss``, a
+    ``want_loss``).  ``sb=None`` means unit weights, ``ob=None`` no offset.  With ``want_loss``, a
     ``curvature_out`` array also gets h_i = s_i p_i (1 − p_i) from the same
     e^{−|z|}.  Each loop is straight-line code that LLVM vectorises; the
     ``want_loss`` test sits outside the loops for that reason.
@@ -76,7 +76,7 @@ def block_residuals(buf, yb, sb, want_loss, curvature_out=None):
     if want_loss:
         for i in range(yb.shape[0]):
             s = 1.0 if sb is None else sb[i]
-            z = buf[i]
+            z = buf[i] if ob is None else buf[i] + ob[i]
             t = tail_factor(z)
             inv = 1.0 / (1.0 + t)
             loss_sum += s * loss_from_tail(z, yb[i], t, inv)
@@ -88,19 +88,20 @@ def block_residuals(buf, yb, sb, want_loss, curvature_out=None):
     else:
         for i in range(yb.shape[0]):
             s = 1.0 if sb is None else sb[i]
-            r = s * (sigmoid(buf[i]) - yb[i])
+            r = s * (sigmoid(buf[i] if ob is None else buf[i] + ob[i]) - yb[i])
             r_sum += r
             buf[i] = r
     return loss_sum, r_sum
 
 
 @jit
-def block_curvature_products(zbuf, ubuf, sb, m):
-    """In place: ubuf[i] = s_i p_i (1 − p_i) u_i with z_i = zbuf[i]; returns Σ."""
+def block_curvature_products(zbuf, ubuf, sb, ob, m):
+    """In place: ubuf[i] = s_i p_i (1 − p_i) u_i with z_i = zbuf[i] + o_i; returns Σ."""
     total = 0.0
     for i in range(m):
         s = 1.0 if sb is None else sb[i]
-        q = s * sample_curvature(zbuf[i]) * ubuf[i]
+        z = zbuf[i] if ob is None else zbuf[i] + ob[i]
+        q = s * sample_curvature(z) * ubuf[i]
         total += q
         ubuf[i] = q
     return total

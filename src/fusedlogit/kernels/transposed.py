@@ -173,13 +173,14 @@ def intercept_of(coef, d):
 
 
 @jit
-def data_sums(coef, T, m, y, sample_weight, grad, curvature, buf):
+def data_sums(coef, T, m, y, sample_weight, offset, grad, curvature, buf):
     """Add ∇L into ``grad``, write h_i = s_i p_i (1 − p_i) into ``curvature``; return L.
 
     The data are the first m columns of T = X^T, shape (d, ≥ m), C-contiguous,
     so that every sweep below is a contiguous, vectorised loop over samples.
     L = Σ s_i ℓ_i and ∇L = X̃^T r with r_i = s_i (p_i − y_i).
-    ``curvature=None`` skips h; ``sample_weight`` is None or (≥ m,);
+    ``curvature=None`` skips h; ``sample_weight`` and ``offset`` (o_i added
+    to z_i) are None or (≥ m,);
     ``buf`` is scratch of at least BLOCK_ROWS entries.  Per block of
     samples: margins z, then r and h from one e^{−|z|}, then X_b^T r.
     """
@@ -190,9 +191,10 @@ def data_sums(coef, T, m, y, sample_weight, grad, curvature, buf):
         stop = min(start + BLOCK_ROWS, m)
         zb = buf[: stop - start]
         sb = None if sample_weight is None else sample_weight[start:stop]
+        ob = None if offset is None else offset[start:stop]
         transposed_margins(T, start, stop, coef, intercept_of(coef, d), zb)
         hb = None if curvature is None else curvature[start:stop]
-        block_loss, r_sum = block_residuals(zb, y[start:stop], sb, True, hb)  # z → r in place
+        block_loss, r_sum = block_residuals(zb, y[start:stop], sb, ob, True, hb)  # z → r in place
         loss += block_loss
         transposed_accumulate(T, start, zb, grad)
         if k > d:
@@ -252,7 +254,7 @@ def row_block_sums(coef, X, y, sample_weight, grad, hess):
             curvatures(coef, T, stop - start, sb, curvature, buf)
             add_hessian(T, stop - start, curvature, hess)
         else:
-            loss += data_sums(coef, T, stop - start, y[start:stop], sb, grad, None, buf)
+            loss += data_sums(coef, T, stop - start, y[start:stop], sb, None, grad, None, buf)
     return loss
 
 
@@ -329,14 +331,18 @@ def max_margin_move(T, sample_weight, step, buf):
 
 
 @jit
-def all_saturated(T, y, sample_weight, coef, buf):
-    """Every positive-weight sample (column of T = X^T) saturated on its label's side (``saturated_on_label``)."""
+def all_saturated(T, y, sample_weight, offset, coef, buf):
+    """Every positive-weight sample (column of T = X^T) saturated on its label's side (``saturated_on_label``).
+
+    ``offset`` (None or (n,)) is added to the margins.
+    """
     n = T.shape[1]
     for start in range(0, n, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, n)
         transposed_margins(T, start, stop, coef, intercept_of(coef, T.shape[0]), buf)
         for i in range(stop - start):
-            if weight_at(sample_weight, start + i) > 0.0 and not saturated_on_label(buf[i], y[start + i]):
+            z = buf[i] if offset is None else buf[i] + offset[start + i]
+            if weight_at(sample_weight, start + i) > 0.0 and not saturated_on_label(z, y[start + i]):
                 return False
     return True
 

@@ -52,11 +52,11 @@ NOT_FINITE = 5  # fit_many only: the group's rows of X hold NaN or inf (not fitt
 
 
 @jit
-def _objective(coef, T, y, sample_weight, l2, inv_s, grad, curvature, buf):
+def _objective(coef, T, y, sample_weight, offset, l2, inv_s, grad, curvature, buf):
     """J = L/S + (l2/2)||w||² and ∇J at coef, T = X^T; grad overwritten, h into curvature."""
     d, n = T.shape
     grad[:] = 0.0
-    loss = data_sums(coef, T, n, y, sample_weight, grad, curvature, buf)
+    loss = data_sums(coef, T, n, y, sample_weight, offset, grad, curvature, buf)
     penalty = 0.0
     for j in range(coef.shape[0]):
         grad[j] *= inv_s
@@ -110,10 +110,10 @@ def _objective_hessian(T, curvature, l2, inv_s, hess):
 
 
 @jit
-def newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter):
+def newton_transposed(T, y, sample_weight, offset, l2, coef_out, tol, max_iter):
     """Minimise J on T = X^T (d, n), C-contiguous; returns (n_iter, status, J at coef_out).
 
-    sample_weight is None or (n,).  Starts where ``fit`` starts (w = 0, b =
+    sample_weight and offset are None or (n,).  Starts where ``fit`` starts (w = 0, b =
     logit of the weighted mean of y); Newton directions, Armijo steps and the
     separation test (l2 = 0) come from ``newton_core``.  status: CONVERGED,
     MAX_ITER, STALLED, SEPARATED or NO_WEIGHT; ``coef_out`` always ends finite
@@ -152,7 +152,10 @@ def newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter):
     # The Hessian is formed only for a Newton direction, from the h_i the
     # accepted point's objective stored: never for line-search trials or at
     # the converged point.
-    loss = _start_objective(intercept_of(coef_out, d), T, y, sample_weight, mean, inv_s, grad, curvature, buf)
+    if offset is None:
+        loss = _start_objective(intercept_of(coef_out, d), T, y, sample_weight, mean, inv_s, grad, curvature, buf)
+    else:  # the margins differ from row to row: a full pass
+        loss = _objective(coef_out, T, y, sample_weight, offset, l2, inv_s, grad, curvature, buf)
     n_iter = 0
     status = MAX_ITER
     while True:
@@ -178,7 +181,7 @@ def newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter):
         for _ in range(MAX_BACKTRACKS):
             for j in range(k):
                 trial[j] = coef_out[j] + t * direction[j]
-            trial_loss = _objective(trial, T, y, sample_weight, l2, inv_s, trial_grad, trial_curvature, buf)
+            trial_loss = _objective(trial, T, y, sample_weight, offset, l2, inv_s, trial_grad, trial_curvature, buf)
             if armijo_accepts(trial_loss, max_abs(trial_grad), loss, grad_max, t, slope, slack):
                 accepted = True
                 break
@@ -201,27 +204,27 @@ def newton_transposed(T, y, sample_weight, l2, coef_out, tol, max_iter):
             factored = factor_hessian(hess, factor, scale, MAX_SHIFTS)
             newton_step(factor, scale, factored, grad, direction)
             move = max_margin_move(T, sample_weight, direction, buf)
-        saturated = not converged and all_saturated(T, y, sample_weight, coef_out, buf)
+        saturated = not converged and all_saturated(T, y, sample_weight, offset, coef_out, buf)
         if is_separated(converged, move, saturated):
             status = SEPARATED
     return n_iter, status, loss
 
 
 @pjit
-def fit_groups(X, rows, y, sample_weight, offsets, l2, tol, max_iter, coef, n_iter, status, loss):
-    """``fit_many``'s kernel: group g is X[rows[offsets[g]:offsets[g+1]]], fitted into coef[g].
+def fit_groups(X, rows, y, sample_weight, offset, bounds, l2, tol, max_iter, coef, n_iter, status, loss):
+    """``fit_many``'s kernel: group g is X[rows[bounds[g]:bounds[g+1]]], fitted into coef[g].
 
-    ``rows=None`` means rows in order (group g is X[offsets[g]:offsets[g+1]]).
+    ``rows=None`` means rows in order (group g is X[bounds[g]:bounds[g+1]]).
     One group per parallel task: its rows are gathered once, transposed, into
     a (d, m) array in the task's cache, checked for NaN/inf (status
     NOT_FINITE, not fitted, coef left as given) and fitted by the serial
-    ``newton_transposed``; writes n_iter[g], status[g] and loss[g].  sample_weight is
-    None or (n,).
+    ``newton_transposed``; writes n_iter[g], status[g] and loss[g].  sample_weight and
+    offset are None or (n,).
     """
     d = X.shape[1]
-    for g in prange(offsets.shape[0] - 1):
-        a = offsets[g]
-        m = offsets[g + 1] - a
+    for g in prange(bounds.shape[0] - 1):
+        a = bounds[g]
+        m = bounds[g + 1] - a
         T = np.empty((d, m), X.dtype)
         transpose_rows(X, rows, a, m, T)
         if not all_finite(T):
@@ -232,4 +235,7 @@ def fit_groups(X, rows, y, sample_weight, offsets, l2, tol, max_iter, coef, n_it
             sg = None if sample_weight is None else np.empty(m, sample_weight.dtype)
             if sg is not None:
                 gather(sample_weight, rows, a, m, sg)
-            n_iter[g], status[g], loss[g] = newton_transposed(T, yg, sg, l2, coef[g], tol, max_iter)
+            og = None if offset is None else np.empty(m, offset.dtype)
+            if og is not None:
+                gather(offset, rows, a, m, og)
+            n_iter[g], status[g], loss[g] = newton_transposed(T, yg, sg, og, l2, coef[g], tol, max_iter)
