@@ -188,7 +188,8 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
     def predict(self, X, offset=None):
         """The class of larger probability, shape (n_samples,)."""
-        return self.classes_[(self.decision_function(X, offset) > 0).astype(int)]
+        positive = self.decision_function(X, offset) > 0  # first: it raises NotFittedError before fit
+        return self.classes_[positive.astype(int)]
 
     def predict_proba(self, X, offset=None):
         """Columns [P(classes_[0]), P(classes_[1])], shape (n_samples, 2)."""
