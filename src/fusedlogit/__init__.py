@@ -6,6 +6,7 @@ compiled kernels are built on first use and cached on disk.
 
 from .exceptions import ConvergenceWarning, SeparationWarning
 from .many import ManyFitResult, fit_many
+from .multinomial import MultinomialLoss
 from .objective import LogisticLoss, check_gradient, predict_proba
 from .precompile import precompile
 from .solvers import FitResult, fit
@@ -17,6 +18,7 @@ __all__ = [
     "FitResult",
     "LogisticLoss",
     "ManyFitResult",
+    "MultinomialLoss",
     "SeparationWarning",
     "check_gradient",
     "fit",

@@ -154,6 +154,49 @@ def as_labels(y, n, dtype):
     return y
 
 
+def as_class_labels(y, n, dtype, n_classes=None):
+    """Multinomial labels as (codes, soft, K): integer codes (n,) int64 with soft (0, K) empty, or the reverse.
+
+    y is integer labels 0..K−1 (integer-valued floats and booleans too) or an
+    (n, K) matrix of soft labels Y_ik ≥ 0 with Σ_k Y_ik = 1 (kept in X's
+    ``dtype``).  ``n_classes`` defaults to max(y) + 1, or Y's width.
+    """
+    y = as_numeric_array("y", y)
+    if n_classes is not None:
+        if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+        n_classes = int(n_classes)
+    if y.ndim == 2:
+        if not is_real_dtype(y.dtype):
+            raise ValueError(f"y must hold real numbers, got dtype {y.dtype}")
+        if y.shape[0] != n:
+            raise ValueError(f"y has {y.shape[0]} rows but X has {n}")
+        if n_classes is not None and y.shape[1] != n_classes:
+            raise ValueError(f"y has {y.shape[1]} columns (soft labels) but n_classes={n_classes}")
+        if y.shape[1] < 2:
+            raise ValueError("y: soft labels need at least 2 columns (classes)")
+        check_finite("y", y)
+        soft = np.ascontiguousarray(y, dtype=dtype)
+        if n and soft.min() < 0:
+            raise ValueError("y: soft labels must be non-negative")
+        sums = soft.sum(axis=1, dtype=np.float64)
+        if n and np.max(np.abs(sums - 1.0)) > 1e-6 * max(1, y.shape[1]):
+            raise ValueError("y: every row of soft labels must sum to 1")
+        return np.empty(0, np.int64), soft, y.shape[1]
+    check_vector_form("y", y, n)
+    check_finite("y", y)
+    if y.dtype.kind not in "biu" and n and not np.all(y == np.round(y)):
+        raise ValueError("y: class labels must be integers 0..n_classes-1 (or pass an (n, K) matrix of soft labels)")
+    if n and y.min() < 0:
+        raise ValueError(f"y: class labels must be >= 0, got {y.min()}")
+    top = int(y.max()) + 1 if n else 0
+    if n_classes is None:
+        n_classes = max(top, 2)
+    elif top > n_classes:
+        raise ValueError(f"y has the label {top - 1}, which is >= n_classes={n_classes}")
+    return np.ascontiguousarray(y, dtype=np.int64), np.empty((0, n_classes), dtype), n_classes
+
+
 def as_sample_weight(sample_weight, n, dtype):
     """Non-negative weights as a contiguous vector; None stays None ('all ones')."""
     if sample_weight is None:

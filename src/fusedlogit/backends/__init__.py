@@ -40,18 +40,24 @@ BACKENDS = {
 __all__ = ["ArrayBackend", "BACKENDS", "CsrBackend", "DenseBackend", "ReferenceBackend", "make_backend"]
 
 
-def make_backend(X, y, sample_weight, *, offset=None, backend="numba", n_threads=None):
+def make_backend(X, y, sample_weight, *, offset=None, backend="numba", n_threads=None, n_classes=None):
     """The backend for this input: validated and converted once, here.
 
     backend: "numba" (fused kernels) or "numpy" (reference).  Dask X is split
     by rows, each chunk computed by that backend's dense class; scipy.sparse X
-    goes to its sparse class; anything else is a dense array.
+    goes to its sparse class; anything else is a dense array.  ``n_classes``
+    (an int, or "infer") asks for multinomial labels (``build_multinomial``).
     """
     check_choice("backend", backend, BACKENDS)
     dense, sparse = BACKENDS[backend]
     if is_dask_array(X):
         from .chunked import ChunkedBackend
 
-        return ChunkedBackend.build(X, y, sample_weight, n_threads=n_threads, inner=dense, offset=offset)
-    cls = sparse if is_sparse(X) else dense
-    return cls.build(X, y, sample_weight, n_threads=n_threads, offset=offset)
+        cls, options = ChunkedBackend, {"n_threads": n_threads, "inner": dense}
+    else:
+        cls, options = (sparse if is_sparse(X) else dense), {"n_threads": n_threads}
+    if n_classes is not None:
+        if offset is not None:
+            raise ValueError("offset is not supported for multinomial models")
+        return cls.build_multinomial(X, y, sample_weight, n_classes=None if n_classes == "infer" else n_classes, **options)
+    return cls.build(X, y, sample_weight, offset=offset, **options)

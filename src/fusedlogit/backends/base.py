@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._threads import blas_limits
-from .._validation import as_labels, as_offset, as_sample_weight
+from .._validation import as_class_labels, as_labels, as_offset, as_sample_weight
 
 
 def expit(z):
@@ -31,6 +31,10 @@ def expit(z):
 
 class ArrayBackend:
     """Data X, y, sample_weight and the reductions over them that the solvers need."""
+
+    #: None for binary labels y (n,) in [0, 1]; K for multinomial labels, held as
+    #: integer codes (n,) or soft labels (n, K) (see ``build_multinomial``).
+    n_classes = None
 
     def __init__(self, X, y, sample_weight, n_threads, offset=None):
         self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
@@ -63,6 +67,86 @@ class ArrayBackend:
             return float(self.X.shape[0])
         with np.errstate(over="ignore"):  # an overflow is reported by the caller (check_weight_sum)
             return float(self.sample_weight.sum(dtype=np.float64))
+
+    @classmethod
+    def build_multinomial(cls, X, y, sample_weight, *, n_threads, n_classes=None):
+        """``build`` for K-class labels (``_validation.as_class_labels``): y becomes codes (n,) or soft (n, K)."""
+        X = cls.as_features(X)
+        n = X.shape[0]
+        codes, soft, K = as_class_labels(y, n, X.dtype, n_classes)
+        labels = soft if soft.shape[0] else codes
+        data = cls(X, labels, as_sample_weight(sample_weight, n, X.dtype), n_threads)
+        data.n_classes = K
+        return data
+
+    def class_labels(self):
+        """(codes, soft) as the softmax kernels take them: one of them empty."""
+        if self.y.ndim == 1:
+            return self.y, np.empty((0, self.n_classes), self.X.dtype)
+        return np.empty(0, np.int64), self.y
+
+    def class_shares(self):
+        """π_k = Σ_i s_i Y_ik / Σ_i s_i, shape (K,)."""
+        s = None if self.sample_weight is None else np.asarray(self.sample_weight, dtype=np.float64)
+        y = np.asarray(self.y)
+        if y.ndim == 1:
+            totals = np.bincount(y, weights=s, minlength=self.n_classes)
+        else:
+            totals = y.sum(axis=0, dtype=np.float64) if s is None else s @ y.astype(np.float64)
+        return totals / self.weight_sum()
+
+    def all_multinomial_saturated(self, W, b):
+        """Every positive-weight row's (hard) label predicted with p > 1 − σ(−SATURATED_MARGIN); False for soft labels."""
+        from ..kernels.pointwise import SATURATED_MARGIN
+
+        y = np.asarray(self.y)
+        if y.ndim != 1:
+            return False
+        P = self.multinomial_probabilities(W, b)
+        correct = P[np.arange(len(y)), y] > 1.0 - expit(-SATURATED_MARGIN)
+        keep = self._positive_weight()
+        return bool(np.all(correct if keep is None else correct[np.asarray(keep)]))
+
+    def multinomial_probabilities(self, W, b):
+        """P (n, K) = softmax(X Wᵀ + b) by rows, float64 (BLAS product; the fused backends override it)."""
+        from scipy.special import softmax
+
+        Z = np.asarray(self.X @ W.T.astype(self.X.dtype), dtype=np.float64) + b
+        return softmax(Z, axis=1)
+
+    def multinomial_hessian_sums(self, W, b):
+        """Σ_i s_i (diag(p_i) − p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ, shape (K(d + 1), K(d + 1)), class-major.
+
+        Block (k, l) is X̃ᵀ diag(s p_k) X̃ δ_kl − A_kᵀ A_l with A_k = diag(sqrt(s) p_k) X̃,
+        formed in row blocks by BLAS (float64).
+        """
+        K, d = W.shape
+        width = d + 1
+        H = np.zeros((K * width, K * width))
+        with blas_limits(self.n_threads):
+            for start, Xb in self._row_blocks(K):
+                m = Xb.shape[0]
+                P = self.multinomial_probabilities_rows(start, Xb, W, b)
+                s = np.ones(m) if self.sample_weight is None else np.asarray(self.sample_weight[start : start + m], np.float64)
+                root = np.sqrt(s)
+                A = [self._augmented_rows(Xb, root * P[:, k]) for k in range(K)]
+                for k in range(K):
+                    rows = slice(k * width, (k + 1) * width)
+                    diagonal = self._augmented_rows(Xb, np.sqrt(s * P[:, k]))
+                    H[rows, rows] += _dense(diagonal.T @ diagonal)
+                    for l in range(k, K):
+                        block = _dense(A[k].T @ A[l])
+                        H[rows, l * width : (l + 1) * width] -= block
+                        if l != k:
+                            H[l * width : (l + 1) * width, rows] -= block.T
+        return H
+
+    def multinomial_probabilities_rows(self, start, Xb, W, b):
+        """``multinomial_probabilities`` of a block of rows Xb = X[start:start + m]."""
+        from scipy.special import softmax
+
+        Z = np.asarray(Xb @ W.T.astype(Xb.dtype), dtype=np.float64) + b
+        return softmax(np.asarray(Z), axis=1)
 
     def positive_weight_count(self):
         """The number of rows with s_i > 0 (n without weights)."""
@@ -132,10 +216,10 @@ class ArrayBackend:
             total[:, d] += np.bincount(groups[rows], u[rows], minlength=n_groups)
         return total
 
-    def _row_blocks(self):
-        """(start, X[start:start + m]) for row blocks of about 4 MB of float64."""
+    def _row_blocks(self, copies=1):
+        """(start, X[start:start + m]) for row blocks of about 4 MB of float64 (per copy)."""
         n, d = self.X.shape
-        rows = max(1, (4 << 20) // (8 * (d + 1)))
+        rows = max(1, (4 << 20) // (8 * (d + 1) * copies))
         for start in range(0, n, rows):
             yield start, self.X[start : start + rows]
 
@@ -155,6 +239,10 @@ class ArrayBackend:
     def subsample(self, step):
         """The same kind of backend on every ``step``-th row (a fresh, validated one)."""
         weight = None if self.sample_weight is None else self.sample_weight[::step]
+        if self.n_classes is not None:
+            return self.build_multinomial(
+                self.X[::step], self.y[::step], weight, n_classes=self.n_classes, **self._build_options()
+            )
         offset = None if self.offset is None else self.offset[::step]
         return self.build(self.X[::step], self.y[::step], weight, offset=offset, **self._build_options())
 
@@ -224,6 +312,11 @@ class ArrayBackend:
 
     def __repr__(self):
         return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, n_threads={self.n_threads})"
+
+
+def _dense(a):
+    """A product's result as an ndarray (scipy.sparse products are sparse)."""
+    return a.toarray() if hasattr(a, "toarray") else np.asarray(a)
 
 
 def sparse_augmented_rows(Xb, scale):

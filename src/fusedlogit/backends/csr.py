@@ -34,6 +34,20 @@ class CsrBackend(ArrayBackend):
 
         return launch(csr.csr_hessp_sums, self.n_threads, *self._csr(), self.sample_weight, self.offset, w, b, v, vb)
 
+    def multinomial_loss_gradient_sums(self, W, b, want_loss=True, want_grad=True):
+        from ..kernels import softmax
+
+        codes, soft = self.class_labels()
+        args = self._csr() + (codes, soft, self.sample_weight, W, b, want_loss, want_grad)
+        loss, grad = launch(softmax.csr_multinomial_loss_gradient_sums, self.n_threads, *args)
+        return loss, grad.reshape(W.shape[0], -1)
+
+    def multinomial_hessp_sums(self, W, b, V, vb):
+        from ..kernels import softmax
+
+        args = self._csr() + (self.sample_weight, W, b, V, vb)
+        return launch(softmax.csr_multinomial_hessp_sums, self.n_threads, *args).reshape(W.shape[0], -1)
+
     def hessian_sums(self, w, b):
         from ..kernels import csr
 

@@ -39,6 +39,27 @@ class DenseBackend(ArrayBackend):
 
         return launch(dense.hessp_sums, self.n_threads, self.X, self.sample_weight, self.offset, w, b, v, vb)
 
+    def multinomial_loss_gradient_sums(self, W, b, want_loss=True, want_grad=True):
+        from ..kernels import softmax
+
+        codes, soft = self.class_labels()
+        args = (self.X, codes, soft, self.sample_weight, W, b, want_loss, want_grad)
+        loss, grad = launch(softmax.multinomial_loss_gradient_sums, self.n_threads, *args)
+        return loss, grad.reshape(W.shape[0], -1)
+
+    def multinomial_hessp_sums(self, W, b, V, vb):
+        from ..kernels import softmax
+
+        out = launch(softmax.multinomial_hessp_sums, self.n_threads, self.X, self.sample_weight, W, b, V, vb)
+        return out.reshape(W.shape[0], -1)
+
+    def multinomial_probabilities_rows(self, start, Xb, W, b):
+        from ..kernels import softmax
+
+        out = np.empty((Xb.shape[0], W.shape[0]))
+        launch(softmax.multinomial_probabilities, self.n_threads, Xb, W, b, out)
+        return out
+
     def column_sum_squares(self):
         from ..kernels import dense
 

@@ -68,6 +68,43 @@ class ReferenceBackend(ArrayBackend):
             h = self._weights() * curvature(self._margins64(w, b))
             return self._gram(self._augmented(), h)
 
+    # -- multinomial: Z = X Wᵀ + b (n, K), P = softmax(Z), R = s ⊙ (P − Y) ------------------
+    def _one_hot(self):
+        """Y (n, K) float64 from the codes or the soft labels."""
+        if self.y.ndim == 2:
+            return self.y.astype(np.float64)
+        return np.eye(self.n_classes)[self.y]
+
+    def _multinomial_margins(self, W, b):
+        return (self.X @ W.T.astype(self.X.dtype)).astype(np.float64) + b
+
+    def _rows_times_augmented(self, R):
+        """Rᵀ X̃, shape (K, d + 1)."""
+        out = np.empty((R.shape[1], self.X.shape[1] + 1))
+        out[:, :-1] = (self.X.T @ R.astype(self.X.dtype)).T
+        out[:, -1] = R.sum(axis=0)
+        return out
+
+    def multinomial_loss_gradient_sums(self, W, b, want_loss=True, want_grad=True):
+        from scipy.special import logsumexp, softmax
+
+        with blas_limits(self.n_threads):
+            Z = self._multinomial_margins(W, b)
+            Y = self._one_hot()
+            s = self._weights()
+            loss = float(s @ (logsumexp(Z, axis=1) - np.sum(Y * Z, axis=1))) if want_loss else 0.0
+            R = s[:, None] * (softmax(Z, axis=1) - Y)
+            return loss, self._rows_times_augmented(R)
+
+    def multinomial_hessp_sums(self, W, b, V, vb):
+        from scipy.special import softmax
+
+        with blas_limits(self.n_threads):
+            P = softmax(self._multinomial_margins(W, b), axis=1)
+            U = (self.X @ V.T.astype(self.X.dtype)).astype(np.float64) + vb
+            Q = self._weights()[:, None] * P * (U - np.sum(P * U, axis=1, keepdims=True))
+            return self._rows_times_augmented(Q)
+
     def _augmented(self):
         """X̃ = [X, 1] in float64."""
         return np.hstack([self.X.astype(np.float64), np.ones((self.X.shape[0], 1))])

@@ -1,0 +1,230 @@
+"""Multinomial (softmax) sums over samples: one pass over X for K classes.
+
+For row i with margins z_ik = x_i·w_k + b_k (W is (K, d), b is (K,)),
+labels Y_ik (one-hot of an integer code, or a soft row summing to 1) and
+weight s_i::
+
+    m = max_k z_ik,   ℓ_i = m + log Σ_k e^{z_ik − m} − Σ_k Y_ik z_ik
+    p_ik = e^{z_ik − m} / Σ_l e^{z_il − m},   r_ik = s_i (p_ik − Y_ik)
+    G = Rᵀ X̃  (K, d + 1),   (H V)_k = Σ_i s_i p_ik (u_ik − Σ_l p_il u_il) x̃_i,  u_ik = x̃_i·v_k
+
+The max shift makes every exponent ≤ 0, so margins of ±1000 are exact.  Each
+row's K margins are computed while the row is in L1, turned into residuals
+by ``softmax_residuals``, and scattered into the K gradient rows at once:
+X is read once.  Labels come as ``codes`` (n,) integers 0..K−1 with an
+empty ``soft`` (0, K), or as ``soft`` (n, K) with an empty ``codes`` (0,)
+(arrays, not None: Numba prunes only branches on a None argument).  Parallel layout
+of ``chunks``: bitwise identical results for any thread count.  Accumulators
+are flat: entry k·(d + 1) + j is class k, feature j (j = d: intercept).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .._config import jit, pjit
+from .chunks import partition, reduce_chunks
+from .csr import sparse_partition
+from .vecmath import exp_nonpositive
+
+
+@jit
+def softmax_probabilities(z):
+    """In place: z → softmax(z) (max-shifted); returns log Σ_k e^{z_k}."""
+    m = z[0]
+    for k in range(1, z.shape[0]):
+        m = max(m, z[k])
+    total = 0.0
+    for k in range(z.shape[0]):
+        e = exp_nonpositive(z[k] - m)
+        z[k] = e
+        total += e
+    inv = 1.0 / total
+    for k in range(z.shape[0]):
+        z[k] *= inv
+    return m + np.log(total)
+
+
+@jit
+def softmax_residuals(z, codes, soft, i, s, want_loss):
+    """In place: row i's margins z (K,) → r_k = s (p_k − Y_ik); returns s ℓ_i (0.0 unless ``want_loss``)."""
+    hard = codes.shape[0] > 0
+    label_dot = 0.0
+    if want_loss:
+        if hard:
+            label_dot = z[codes[i]]
+        else:
+            for k in range(z.shape[0]):
+                label_dot += soft[i, k] * z[k]
+    log_total = softmax_probabilities(z)
+    for k in range(z.shape[0]):
+        z[k] *= s
+    if hard:
+        z[codes[i]] -= s
+    else:
+        for k in range(z.shape[0]):
+            z[k] -= s * soft[i, k]
+    return s * (log_total - label_dot) if want_loss else 0.0
+
+
+@jit
+def dense_row_margins(x, W, b, out):
+    """out_k = x·w_k + b_k for one dense row x (d,)."""
+    for k in range(W.shape[0]):
+        z = b[k]
+        wk = W[k]
+        for j in range(x.shape[0]):
+            z += x[j] * wk[j]
+        out[k] = z
+
+
+@jit
+def dense_row_scatter(x, r, part):
+    """part[k(d+1) + j] += r_k x_j and part[k(d+1) + d] += r_k for one dense row."""
+    d = x.shape[0]
+    for k in range(r.shape[0]):
+        rk = r[k]
+        base = k * (d + 1)
+        for j in range(d):
+            part[base + j] += rk * x[j]
+        part[base + d] += rk
+
+
+@jit
+def sparse_row_margins(data, indices, lo, hi, W, b, out):
+    """out_k = x·w_k + b_k for one CSR row (its nonzeros data[lo:hi] at columns indices[lo:hi])."""
+    for k in range(W.shape[0]):
+        z = b[k]
+        wk = W[k]
+        for a in range(lo, hi):
+            z += data[a] * wk[indices[a]]
+        out[k] = z
+
+
+@jit
+def sparse_row_scatter(data, indices, lo, hi, d, r, part):
+    """``dense_row_scatter`` for one CSR row."""
+    for k in range(r.shape[0]):
+        rk = r[k]
+        base = k * (d + 1)
+        for a in range(lo, hi):
+            part[base + indices[a]] += rk * data[a]
+        part[base + d] += rk
+
+
+@jit
+def curvature_products(p, u, s):
+    """In place: u_k → s p_k (u_k − Σ_l p_l u_l), row i's share of H V."""
+    mean = 0.0
+    for k in range(p.shape[0]):
+        mean += p[k] * u[k]
+    for k in range(p.shape[0]):
+        u[k] = s * p[k] * (u[k] - mean)
+
+
+@jit
+def weight_of(sample_weight, i):
+    """s_i, 1 for ``sample_weight=None``."""
+    return 1.0 if sample_weight is None else float(sample_weight[i])
+
+
+@pjit
+def multinomial_loss_gradient_sums(X, codes, soft, sample_weight, W, b, want_loss, want_grad):
+    """(Σ s_i ℓ_i, G flat (K(d + 1),)) for dense C-contiguous X, one pass."""
+    n, d = X.shape
+    K = W.shape[0]
+    n_chunks, chunk = partition(n)
+    acc = np.zeros((n_chunks, K * (d + 1) + 1))  # [G..., loss]
+    for c in prange(n_chunks):
+        part = acc[c]
+        z = np.empty(K)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            x = X[i]
+            dense_row_margins(x, W, b, z)
+            part[K * (d + 1)] += softmax_residuals(z, codes, soft, i, weight_of(sample_weight, i), want_loss)
+            if want_grad:
+                dense_row_scatter(x, z, part)
+    total = reduce_chunks(acc)
+    return total[K * (d + 1)], total[: K * (d + 1)]
+
+
+@pjit
+def multinomial_hessp_sums(X, sample_weight, W, b, V, vb):
+    """H V unscaled, flat (K(d + 1),), for dense X: row i adds s_i p_ik (u_ik − p_i·u_i) x̃_i to class k."""
+    n, d = X.shape
+    K = W.shape[0]
+    n_chunks, chunk = partition(n)
+    acc = np.zeros((n_chunks, K * (d + 1)))
+    for c in prange(n_chunks):
+        part = acc[c]
+        z = np.empty(K)
+        u = np.empty(K)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            x = X[i]
+            dense_row_margins(x, W, b, z)
+            dense_row_margins(x, V, vb, u)
+            softmax_probabilities(z)
+            curvature_products(z, u, weight_of(sample_weight, i))
+            dense_row_scatter(x, u, part)
+    return reduce_chunks(acc)
+
+
+@pjit
+def multinomial_probabilities(X, W, b, out):
+    """out[i] = softmax(x_i W^T + b) for dense X, out (n, K) float64."""
+    for i in prange(X.shape[0]):
+        z = out[i]
+        dense_row_margins(X[i], W, b, z)
+        softmax_probabilities(z)
+
+
+@pjit
+def csr_multinomial_loss_gradient_sums(data, indices, indptr, d, codes, soft, sample_weight, W, b, want_loss, want_grad):
+    """``multinomial_loss_gradient_sums`` for canonical CSR X, one pass over the nonzeros."""
+    n = indptr.shape[0] - 1
+    K = W.shape[0]
+    width = K * (d + 1) + 1
+    n_chunks, chunk = sparse_partition(n, width, K * indptr[n] + n)
+    acc = np.zeros((n_chunks, width))
+    for c in prange(n_chunks):
+        part = acc[c]
+        z = np.empty(K)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            lo, hi = indptr[i], indptr[i + 1]
+            sparse_row_margins(data, indices, lo, hi, W, b, z)
+            part[K * (d + 1)] += softmax_residuals(z, codes, soft, i, weight_of(sample_weight, i), want_loss)
+            if want_grad:
+                sparse_row_scatter(data, indices, lo, hi, d, z, part)
+    total = reduce_chunks(acc)
+    return total[K * (d + 1)], total[: K * (d + 1)]
+
+
+@pjit
+def csr_multinomial_hessp_sums(data, indices, indptr, d, sample_weight, W, b, V, vb):
+    """``multinomial_hessp_sums`` for canonical CSR X."""
+    n = indptr.shape[0] - 1
+    K = W.shape[0]
+    n_chunks, chunk = sparse_partition(n, K * (d + 1), K * indptr[n] + n)
+    acc = np.zeros((n_chunks, K * (d + 1)))
+    for c in prange(n_chunks):
+        part = acc[c]
+        z = np.empty(K)
+        u = np.empty(K)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            lo, hi = indptr[i], indptr[i + 1]
+            sparse_row_margins(data, indices, lo, hi, W, b, z)
+            sparse_row_margins(data, indices, lo, hi, V, vb, u)
+            softmax_probabilities(z)
+            curvature_products(z, u, weight_of(sample_weight, i))
+            sparse_row_scatter(data, indices, lo, hi, d, u, part)
+    return reduce_chunks(acc)
+
+
+@pjit
+def csr_multinomial_probabilities(data, indices, indptr, W, b, out):
+    """``multinomial_probabilities`` for CSR X."""
+    for i in prange(indptr.shape[0] - 1):
+        z = out[i]
+        sparse_row_margins(data, indices, indptr[i], indptr[i + 1], W, b, z)
+        softmax_probabilities(z)

@@ -1,0 +1,272 @@
+"""The multinomial (softmax) objective, defined once.
+
+Rows x_i, classes k = 0..K−1, labels Y_ik (one-hot of an integer label, or
+soft labels with Σ_k Y_ik = 1), weights s_i::
+
+    z_ik = x_i·w_k + b_k,   ℓ_i = logsumexp_k(z_ik) − Σ_k Y_ik z_ik,   p_i = softmax(z_i)
+    J(W, b) = (1/S) Σ s_i ℓ_i + (l2/2)·||W||²_F
+    ∇_{w_k} J = (1/S) Σ s_i (p_ik − Y_ik) x_i + l2·w_k,   ∂J/∂b_k = (1/S) Σ s_i (p_ik − Y_ik)
+    H V       = (1/S) Σ_i s_i x̃_i [p_ik (u_ik − Σ_l p_il u_il)]_k + l2·V_W,   u_ik = x̃_i·ṽ_k
+
+with S = Σ s_i ("mean") or 1 ("sum"); b is never penalised.  ``coef`` is the
+flat C-order vector of the (K, d + 1) matrix [W | b] (intercept last in
+each row; (K, d) without intercept), or that matrix itself.  A backend
+(``fusedlogit.backends``: the fused ``kernels.softmax`` or the NumPy
+reference) computes the sums over samples; scaling and penalty are applied
+here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_bool, check_choice, check_l2, check_n_threads
+from .backends import BACKENDS, make_backend
+from .objective import REDUCTIONS, LogisticLoss
+
+
+class MultinomialLoss(LogisticLoss):
+    """Loss, gradient, Hessian-vector product and Hessian of the softmax objective J on fixed data.
+
+    Parameters
+    ----------
+    X : array, scipy.sparse matrix or dask array (n_samples, n_features)
+        As for ``LogisticLoss`` (float32/float64 kept, never upcast).
+    y : array (n_samples,) or (n_samples, K)
+        Integer labels 0..K−1 (integer-valued floats accepted), or soft
+        labels: rows of non-negative numbers summing to 1.
+    n_classes : int, optional
+        K; default max(y) + 1, or Y's width.
+    sample_weight, fit_intercept, l2, reduction, backend, n_threads
+        As for ``LogisticLoss``; l2 penalises every entry of W.
+
+    Attributes
+    ----------
+    n_classes : int, K
+    n_coef : int, K·(n_features + 1) with an intercept, else K·n_features
+    """
+
+    def __init__(
+        self,
+        X,
+        y,
+        *,
+        n_classes=None,
+        sample_weight=None,
+        fit_intercept=True,
+        l2=0.0,
+        reduction="mean",
+        backend="numba",
+        n_threads=None,
+    ):
+        check_choice("backend", backend, BACKENDS)
+        check_choice("reduction", reduction, REDUCTIONS)
+        l2 = check_l2(l2)
+        if backend == "numba":
+            from . import _config
+
+            n_threads = check_n_threads(n_threads, _config.max_threads())
+        else:
+            n_threads = check_n_threads(n_threads)
+        data = make_backend(
+            X, y, sample_weight, backend=backend, n_threads=n_threads, n_classes="infer" if n_classes is None else n_classes
+        )
+        self._setup(data, check_bool("fit_intercept", fit_intercept), l2, reduction, backend)
+
+    def _setup(self, data, fit_intercept, l2, reduction, backend):
+        super()._setup(data, fit_intercept, l2, reduction, backend)
+        self.n_classes = data.n_classes
+        self.n_coef *= self.n_classes
+        self._width = self.n_features + (1 if self.fit_intercept else 0)
+
+    # -- coefficients: flat (n_coef,) or (K, width) -------------------------------------
+    def _split(self, coef, name="coef"):
+        """(W (K, d), b (K,)) from coef; b = 0 without intercept."""
+        a = np.asarray(coef, dtype=np.float64)
+        K, width, d = self.n_classes, self._width, self.n_features
+        if a.shape not in ((self.n_coef,), (K, width)):
+            raise ValueError(f"{name} must have shape ({self.n_coef},) or ({K}, {width}), got {a.shape}")
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        a = a.reshape(K, width)
+        b = a[:, d].copy() if self.fit_intercept else np.zeros(K)
+        return np.ascontiguousarray(a[:, :d]), b
+
+    def _shaped(self, full, like):
+        """(K, d + 1) sums → the caller's layout: drop b if unused, flat unless ``like`` was 2-D."""
+        out = full if self.fit_intercept else full[:, :-1]
+        return np.ascontiguousarray(out) if np.ndim(like) == 2 else out.ravel()
+
+    def _data_terms(self, coef, want_loss, want_grad):
+        W, b = self._split(coef)
+        loss, grad = self._data.multinomial_loss_gradient_sums(W, b, want_loss, want_grad)
+        return W, loss, grad
+
+    def _finish_loss(self, W, loss_sum):
+        return float(self._scale * loss_sum + 0.5 * self.l2 * np.sum(W * W))
+
+    def _finish_matrix(self, sums, V, like):
+        out = self._scale * sums
+        out[:, :-1] += self.l2 * V
+        return self._shaped(out, like)
+
+    # -- public API -------------------------------------------------------------------
+    def loss(self, coef):
+        """J(coef) as a float."""
+        W, loss, _ = self._data_terms(coef, True, False)
+        return self._finish_loss(W, loss)
+
+    def gradient(self, coef):
+        """∇J(coef), in coef's shape (flat or (K, width))."""
+        W, _, grad = self._data_terms(coef, False, True)
+        return self._finish_matrix(grad, W, coef)
+
+    def loss_gradient(self, coef):
+        """(J(coef), ∇J(coef)) from one pass over X."""
+        W, loss, grad = self._data_terms(coef, True, True)
+        return self._finish_loss(W, loss), self._finish_matrix(grad, W, coef)
+
+    def hessp(self, coef, v):
+        """H(coef) @ v, in v's shape, from one pass over X."""
+        W, b = self._split(coef)
+        V, vb = self._split(v, "v")
+        return self._finish_matrix(self._data.multinomial_hessp_sums(W, b, V, vb), V, v)
+
+    def hessian(self, coef):
+        """H(coef), shape (n_coef, n_coef), rows and columns in the flat order of coef."""
+        W, b = self._split(coef)
+        H = self._scale * self._data.multinomial_hessian_sums(W, b)
+        K, d = self.n_classes, self.n_features
+        index = np.arange(K * (d + 1)).reshape(K, d + 1)
+        H[index[:, :d].ravel(), index[:, :d].ravel()] += self.l2
+        if self.fit_intercept:
+            return H
+        keep = index[:, :d].ravel()
+        return H[np.ix_(keep, keep)]
+
+    def predict_proba(self, coef):
+        """softmax(X Wᵀ + b) for the data held, shape (n_samples, K)."""
+        return self._data.multinomial_probabilities(*self._split(coef))
+
+    # -- what the solvers need ---------------------------------------------------------
+    def gradient_weights(self):
+        """max(1, 1/ρ_j) for every coefficient, flat, the column weights repeated for each class."""
+        if self._gradient_weights is None:
+            per_column = np.ones(self._width)
+            rms = self.column_moments()[1]
+            small = (rms > 0) & (rms < 1)
+            per_column[: self.n_features][small] = 1.0 / rms[small]
+            self._gradient_weights = np.tile(per_column, self.n_classes)
+        return self._gradient_weights
+
+    def initial_coef(self):
+        """W = 0 and, with an intercept, b_k = log π_k − mean_l log π_l (π the weighted class shares).
+
+        That is the (centred) maximum-likelihood intercept of the model without
+        features, when every class occurs.
+        """
+        coef = np.zeros((self.n_classes, self._width))
+        if self.fit_intercept:
+            shares = self._data.class_shares()
+            if np.all(shares > 0):
+                logs = np.log(shares)
+                coef[:, -1] = logs - logs.mean()
+        return coef.ravel()
+
+    def max_margin_move(self, step):
+        """max over positive-weight rows and classes of |x̃_i·step_k|."""
+        W, b = self._split(step, "step")
+        return max(self._data.max_abs_margin(W[k], float(b[k])) for k in range(self.n_classes))
+
+    def saturated(self, coef):
+        """Every positive-weight row's label predicted with probability > 1 − 3e-7 (hard labels only)."""
+        return self._data.all_multinomial_saturated(*self._split(coef))
+
+    def log_likelihood(self, coef, loss=None):
+        W, _ = self._split(coef)
+        loss = self.loss(coef) if loss is None else loss
+        return -self.sum_weights * (loss - 0.5 * self.l2 * float(np.sum(W * W)))
+
+    def null_log_likelihood(self):
+        """Σ s_i Σ_k Y_ik log π_k, the model with intercepts only at its maximum."""
+        from scipy.special import xlogy
+
+        shares = self._data.class_shares()
+        return self._data.weight_sum() * float(np.sum(xlogy(shares, shares)))
+
+    def __repr__(self):
+        return (
+            f"MultinomialLoss(n_samples={self.n_samples}, n_features={self.n_features}, "
+            f"n_classes={self.n_classes}, dtype={self.X.dtype}, fit_intercept={self.fit_intercept}, l2={self.l2}, "
+            f"reduction={self.reduction!r}, backend={self.backend!r}, n_threads={self.n_threads})"
+        )
+
+
+
+class ReferenceClassLoss:
+    """The unpenalised multinomial J in the reference-class parametrisation θ_k = coef_k − coef_0, k = 1..K−1.
+
+    With l2 = 0, J(W + 1cᵀ, b + 1c₀) = J(W, b): the K-class model is not
+    identified and its Hessian is singular.  Fixing class 0 at zero removes
+    exactly that direction (statsmodels' MNLogit does the same), so the
+    solvers see a strictly convex problem with a non-singular Hessian, the
+    (K−1)·width submatrix of the full one.  ``embed`` maps θ back.
+    """
+
+    def __init__(self, objective):
+        self.objective = objective
+        self.n_coef = objective.n_coef - objective._width
+        self._width = objective._width
+
+    def __getattr__(self, name):  # n_features, l2, fit_intercept, n_threads, sum_weights, ...
+        return getattr(self.objective, name)
+
+    def embed(self, theta):
+        """The full flat coef with class 0's row zero."""
+        return np.concatenate([np.zeros(self._width), np.asarray(theta, dtype=np.float64).ravel()])
+
+    def _reduce(self, full):
+        return np.asarray(full).reshape(-1, self._width)[1:].ravel()
+
+    def loss(self, theta):
+        return self.objective.loss(self.embed(theta))
+
+    def gradient(self, theta):
+        return self._reduce(self.objective.gradient(self.embed(theta)))
+
+    def loss_gradient(self, theta):
+        loss, grad = self.objective.loss_gradient(self.embed(theta))
+        return loss, self._reduce(grad)
+
+    def hessp(self, theta, v):
+        return self._reduce(self.objective.hessp(self.embed(theta), self.embed(v)))
+
+    def hessian(self, theta):
+        return self.objective.hessian(self.embed(theta))[self._width :, self._width :]
+
+    def gradient_weights(self):
+        return self.objective.gradient_weights()[self._width :]
+
+    def converged(self, grad, tol):
+        """``LogisticLoss.converged`` on the reduced gradient."""
+        g = np.abs(np.asarray(grad, dtype=np.float64))
+        if not float(g.max(initial=0.0)) <= tol:
+            return False
+        return float((g * self.gradient_weights()).max(initial=0.0)) <= tol
+
+    def initial_coef(self):
+        full = self.objective.initial_coef().reshape(-1, self._width)
+        return (full[1:] - full[0]).ravel()
+
+    def row_subsample(self, step):
+        sub = self.objective.row_subsample(step)
+        return None if sub is None else ReferenceClassLoss(sub)
+
+    def max_margin_move(self, step):
+        return self.objective.max_margin_move(self.embed(step))
+
+    def saturated(self, theta):
+        return self.objective.saturated(self.embed(theta))
+
+    def log_likelihood(self, theta, loss=None):
+        return self.objective.log_likelihood(self.embed(theta), loss)
