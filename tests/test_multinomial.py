@@ -189,3 +189,34 @@ def test_bad_labels_are_named(data, y, kwargs, match):
     X, _, _ = data
     with pytest.raises(ValueError, match=match):
         MultinomialLoss(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("labels", ["codes", "dask codes", "soft"])
+def test_dask_equals_dense(data, labels):
+    da = pytest.importorskip("dask.array")
+    X, y, weight = data
+    Y = {"codes": y, "dask codes": da.from_array(y, chunks=250), "soft": np.eye(K)[y]}[labels]
+    dense = MultinomialLoss(X, y, sample_weight=weight, l2=0.1)
+    chunked = MultinomialLoss(da.from_array(X, chunks=(250, 5)), Y, sample_weight=weight, l2=0.1)
+    rng = np.random.default_rng(8)
+    coef, v = rng.normal(scale=0.3, size=(2, dense.n_coef))
+    assert chunked.loss(coef) == pytest.approx(dense.loss(coef), rel=1e-13)
+    np.testing.assert_allclose(chunked.gradient(coef), dense.gradient(coef), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(chunked.hessp(coef, v), dense.hessp(coef, v), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(chunked.hessian(coef), dense.hessian(coef), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(chunked.initial_coef(), dense.initial_coef(), rtol=1e-13)
+
+
+def test_predict_proba_with_two_dimensional_coef(data):
+    import fusedlogit
+
+    X, y, _ = data
+    rng = np.random.default_rng(9)
+    coef, intercept = rng.normal(size=(K, X.shape[1])), rng.normal(size=K)
+    P = fusedlogit.predict_proba(X, coef, intercept)
+    Z = X @ coef.T + intercept
+    np.testing.assert_allclose(P, np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True), rtol=1e-12)
+    obj = MultinomialLoss(X, y)
+    np.testing.assert_allclose(obj.predict_proba(np.column_stack([coef, intercept])), P, rtol=1e-12)
+    with pytest.raises(ValueError, match="intercept"):
+        fusedlogit.predict_proba(X, coef, intercept[:-1])

@@ -299,9 +299,15 @@ def predict_proba(X, coef, intercept=0.0, offset=None):
 
     Stable for any margin: σ is evaluated from e^{−|z|}, so ±1000 give exactly
     1 and 0 (and tiny margins in the tails stay positive, never 0/0).  X with
-    no rows gives an empty array.
+    no rows gives an empty array.  A 2-D coef (K, n_features) with intercept
+    (K,) (or 0) gives the multinomial probabilities softmax(X coefᵀ +
+    intercept), shape (n_samples, K), max-shifted (exact for any margin).
     """
     X = as_sparse_features(X, allow_empty=True) if is_sparse(X) else as_features(X, contiguous=False, allow_empty=True)
+    if np.ndim(coef) == 2:
+        if offset is not None:
+            raise ValueError("offset is not supported for multinomial models")
+        return _softmax_probabilities(X, coef, intercept)
     coef = as_coef(coef, X.shape[1], False)
     intercept = float(intercept)
     if not np.isfinite(intercept):
@@ -309,6 +315,22 @@ def predict_proba(X, coef, intercept=0.0, offset=None):
     check_finite("coef", coef)
     z = X @ coef.astype(X.dtype) + intercept
     return expit(z if offset is None else z + as_offset(offset, X.shape[0]))
+
+
+def _softmax_probabilities(X, coef, intercept):
+    from scipy.special import softmax
+
+    coef = np.asarray(coef, dtype=np.float64)
+    K, d = coef.shape
+    if d != X.shape[1]:
+        raise ValueError(f"coef must have shape (n_classes, {X.shape[1]}) = (n_classes, n_features), got {coef.shape}")
+    intercept = np.asarray(intercept, dtype=np.float64)
+    if intercept.shape not in ((), (K,)):
+        raise ValueError(f"intercept must be a number or have shape ({K},) = (n_classes,), got {intercept.shape}")
+    check_finite("coef", coef)
+    check_finite("intercept", intercept)
+    Z = np.asarray(X @ coef.T.astype(X.dtype), dtype=np.float64) + intercept
+    return softmax(Z, axis=1)
 
 
 def check_gradient(fun, grad, x0, eps=1e-6):

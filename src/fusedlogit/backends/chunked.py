@@ -24,6 +24,7 @@ import dask.array as da
 import numpy as np
 
 from .._validation import (
+    as_class_labels,
     as_labels,
     as_offset,
     as_sample_weight,
@@ -84,6 +85,33 @@ def _blocks(a, n_blocks):
     return list(a.to_delayed().ravel())
 
 
+def _as_dask_classes(X, y, sample_weight, n_classes):
+    """(X, codes or soft labels, sample_weight, K) for a multinomial model, chunked alike and checked per chunk."""
+    X, _, sample_weight, _ = as_dask_data(X, np.zeros(X.shape[0], np.int8), sample_weight)
+    y = y if isinstance(y, da.Array) else np.asarray(y)
+    if y.ndim == 2:
+        labels = y.astype(X.dtype).rechunk((X.chunks[0], -1)) if isinstance(y, da.Array) else da.from_array(
+            np.asarray(y, dtype=X.dtype), chunks=(X.chunks[0], -1)
+        )
+        if labels.shape[0] != X.shape[0]:
+            raise ValueError(f"y has {labels.shape[0]} rows but X has {X.shape[0]}")
+        K = labels.shape[1] if n_classes is None else n_classes
+    else:
+        labels = _rows_like(X, "y", y, np.float64)
+        K = n_classes if n_classes is not None else max(2, int(labels.max().compute()) + 1)
+    m = X.numblocks[0]
+    dask.compute([_check_labels(yb, K) for yb in _blocks(labels, m)])
+    if labels.ndim == 1:
+        labels = labels.astype(np.int64)
+    (labels,) = dask.persist(labels)
+    return X, labels, sample_weight, K
+
+
+@dask.delayed(pure=True)
+def _check_labels(yb, n_classes):
+    as_class_labels(yb, yb.shape[0], yb.dtype, n_classes)
+
+
 @dask.delayed(pure=True)
 def _check_chunk(Xb, yb, sb, ob):
     """The in-memory checks on one chunk (they raise the in-memory errors)."""
@@ -93,9 +121,11 @@ def _check_chunk(Xb, yb, sb, ob):
     as_offset(ob, yb.shape[0])
 
 
-def _chunk_sums(inner, sums, n_threads, Xb, yb, sb, ob, *args):
+def _chunk_sums(inner, sums, n_threads, n_classes, Xb, yb, sb, ob, *args):
     """One chunk's partial sum: ``sums`` (an ``inner`` backend method) on the chunk's data."""
-    return sums(inner(np.ascontiguousarray(Xb), yb, sb, n_threads, ob), *args)
+    data = inner(np.ascontiguousarray(Xb), yb, sb, n_threads, ob)
+    data.n_classes = n_classes
+    return sums(data, *args)
 
 
 def _add(a, b):
@@ -126,6 +156,22 @@ class ChunkedBackend(ArrayBackend):
         X, y, sample_weight, offset = as_dask_data(X, y, sample_weight, offset)
         return cls(X, y, sample_weight, n_threads, offset, inner)
 
+    @classmethod
+    def build_multinomial(cls, X, y, sample_weight, *, n_threads, inner, n_classes=None):
+        X, y, sample_weight, K = _as_dask_classes(X, y, sample_weight, n_classes)
+        data = cls(X, y, sample_weight, n_threads, None, inner)
+        data.n_classes = K
+        return data
+
+    def multinomial_loss_gradient_sums(self, W, b, want_loss=True, want_grad=True):
+        return self._run_chunks(self.inner.multinomial_loss_gradient_sums, W, b, want_loss, want_grad)
+
+    def multinomial_hessp_sums(self, W, b, V, vb):
+        return self._run_chunks(self.inner.multinomial_hessp_sums, W, b, V, vb)
+
+    def multinomial_hessian_sums(self, W, b):
+        return self._run_chunks(self.inner.multinomial_hessian_sums, W, b)
+
     def _build_options(self):
         return {"n_threads": self.n_threads, "inner": self.inner}
 
@@ -146,7 +192,10 @@ class ChunkedBackend(ArrayBackend):
         ends = np.cumsum(self.X.chunks[0])
         own = [()] * n_blocks if rows is None else [(rows[end - m : end],) for end, m in zip(ends, self.X.chunks[0])]
         chunk = dask.delayed(_chunk_sums, pure=False)  # fresh keys: every call computes
-        parts = [chunk(self.inner, sums, self.n_threads, *blocks, *shared, *extra) for blocks, extra in zip(data, own)]
+        parts = [
+            chunk(self.inner, sums, self.n_threads, self.n_classes, *blocks, *shared, *extra)
+            for blocks, extra in zip(data, own)
+        ]
         (total,) = dask.compute(_tree_sum(parts))
         return total
 
