@@ -220,3 +220,31 @@ def test_predict_proba_with_two_dimensional_coef(data):
     np.testing.assert_allclose(obj.predict_proba(np.column_stack([coef, intercept])), P, rtol=1e-12)
     with pytest.raises(ValueError, match="intercept"):
         fusedlogit.predict_proba(X, coef, intercept[:-1])
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_jit_multinomial_loss_gradient(data, fit_intercept):
+    import numba
+
+    from fusedlogit import jit as fjit
+
+    X, y, weight = data
+    coef = np.random.default_rng(10).normal(size=(K, X.shape[1] + fit_intercept))
+    grad = np.empty_like(coef)
+    for w, label in ((weight, y.astype(float)), (None, y), (np.empty(0), y)):
+        obj = MultinomialLoss(X, y, sample_weight=None if w is None or not w.size else w,
+                              fit_intercept=fit_intercept, reduction="sum")
+        loss = fjit.multinomial_loss_gradient(coef, X, label, w, grad)
+        expected_loss, expected_grad = obj.loss_gradient(coef)
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-11, atol=1e-12)
+
+    @numba.njit
+    def inside_user_code(coef, X, y, grad):
+        return fjit.multinomial_loss_gradient(coef, X, y, None, grad)
+
+    assert inside_user_code(coef, X, y, grad) == pytest.approx(fjit.multinomial_loss_gradient(coef, X, y, None, grad))
+    with pytest.raises(ValueError, match="labels"):
+        fjit.multinomial_loss_gradient(coef, X, np.r_[y[:-1], K], None, grad)
+    with pytest.raises(ValueError, match="grad_out"):
+        fjit.multinomial_loss_gradient(coef, X, y, None, grad[:, :-1])

@@ -40,6 +40,7 @@ import numpy as np
 
 from ._config import jit
 from .kernels.pointwise import sigmoid
+from .kernels.softmax import dense_row_margins, softmax_probabilities
 from .kernels.transposed import intercept_of, row_block_sums, symmetrise, transpose_rows
 from .solvers.compiled import (  # noqa: F401  (newton_solve's status codes, public here)
     CONVERGED,
@@ -134,6 +135,61 @@ def predict_proba(coef, X, out):
             z += X[i, j] * coef[j]
         out[i] = sigmoid(z)
     return out
+
+
+@jit
+def multinomial_loss_gradient(coef, X, y, sample_weight, grad_out):
+    """Softmax L = Σ s_i ℓ_i (returned) and ∇L written into ``grad_out``, in one pass.
+
+    coef : (K, d) or (K, d + 1) float64, row k = [w_k..., b_k] (intercept last)
+    X : (n, d); y : (n,) integer labels 0..K−1, int or float array
+    sample_weight : (n,), None or empty (= ones)
+    grad_out : coef's shape, float64, overwritten with Σ_i s_i (p_ik − Y_ik) x̃_i
+
+    ℓ_i = logsumexp_k(z_ik) − z_{i,y_i}, max-shifted (exact for any margin).
+    Equals ``MultinomialLoss(X, y, reduction="sum", l2=0, ...).loss_gradient``
+    in the (K, width) layout.  A label outside 0..K−1 raises ValueError.
+    """
+    n, d = X.shape
+    K = coef.shape[0]
+    if coef.shape[1] != d and coef.shape[1] != d + 1:
+        raise ValueError("coef must have shape (K, n_features) or (K, n_features + 1) (intercept last)")
+    if grad_out.shape[0] != K or grad_out.shape[1] != coef.shape[1]:
+        raise ValueError("grad_out must have the shape of coef")
+    _check_shapes(coef[0], X, y, sample_weight)
+    grad_out[:, :] = 0.0
+    if _unweighted(sample_weight):
+        return _multinomial_sums(coef, X, y, None, grad_out)
+    return _multinomial_sums(coef, X, y, sample_weight, grad_out)
+
+
+@jit
+def _multinomial_sums(coef, X, y, sample_weight, grad_out):
+    """``multinomial_loss_gradient`` after its checks (sample_weight None or (n,))."""
+    n, d = X.shape
+    K = coef.shape[0]
+    fit_b = coef.shape[1] == d + 1
+    W = coef[:, :d]
+    b = coef[:, d].copy() if fit_b else np.zeros(K)
+    z = np.empty(K)
+    loss = 0.0
+    for i in range(n):
+        label = int(y[i])
+        if label < 0 or label >= K or label != y[i]:
+            raise ValueError("y must hold integer labels 0..K-1")
+        x = X[i]
+        dense_row_margins(x, W, b, z)
+        s = 1.0 if sample_weight is None else sample_weight[i]
+        label_margin = z[label]
+        loss += s * (softmax_probabilities(z) - label_margin)
+        z[label] -= 1.0
+        for k in range(K):
+            r = s * z[k]
+            for j in range(d):
+                grad_out[k, j] += r * x[j]
+            if fit_b:
+                grad_out[k, d] += r
+    return loss
 
 
 # -- Newton's method ------------------------------------------------------------
