@@ -129,17 +129,64 @@ def weight_of(sample_weight, i):
     return 1.0 if sample_weight is None else float(sample_weight[i])
 
 
+@jit
+def quad_margins(X, i, W, b, Z):
+    """Z[r, k] = x_{i+r}·w_k + b_k for the four rows i..i+3: each weight loaded once for four rows."""
+    d = X.shape[1]
+    x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+    for k in range(W.shape[0]):
+        wk = W[k]
+        z0 = z1 = z2 = z3 = 0.0
+        for j in range(d):
+            w = wk[j]
+            z0 += x0[j] * w
+            z1 += x1[j] * w
+            z2 += x2[j] * w
+            z3 += x3[j] * w
+        Z[0, k] = z0 + b[k]
+        Z[1, k] = z1 + b[k]
+        Z[2, k] = z2 + b[k]
+        Z[3, k] = z3 + b[k]
+
+
+@jit
+def quad_scatter(X, i, R, part):
+    """part[k(d+1) + j] += Σ_r R[r, k] x_{i+r, j} (and the intercept's entry): one update per four rows."""
+    d = X.shape[1]
+    x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+    for k in range(R.shape[1]):
+        r0, r1, r2, r3 = R[0, k], R[1, k], R[2, k], R[3, k]
+        base = k * (d + 1)
+        for j in range(d):
+            part[base + j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
+        part[base + d] += (r0 + r1) + (r2 + r3)
+
+
 @pjit
 def multinomial_loss_gradient_sums(X, codes, soft, sample_weight, W, b, want_loss, want_grad):
-    """(Σ s_i ℓ_i, G flat (K(d + 1),)) for dense C-contiguous X, one pass."""
+    """(Σ s_i ℓ_i, G flat (K(d + 1),)) for dense C-contiguous X, one pass.
+
+    Rows go four at a time (``quad_margins``, ``quad_scatter``), the rest one by one.
+    """
     n, d = X.shape
     K = W.shape[0]
     n_chunks, chunk = partition(n)
     acc = np.zeros((n_chunks, K * (d + 1) + 1))  # [G..., loss]
     for c in prange(n_chunks):
         part = acc[c]
-        z = np.empty(K)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+        Z = np.empty((4, K))
+        start = c * chunk
+        end = min(n, (c + 1) * chunk)
+        i = start
+        while i + 4 <= end:
+            quad_margins(X, i, W, b, Z)
+            for r in range(4):
+                part[K * (d + 1)] += softmax_residuals(Z[r], codes, soft, i + r, weight_of(sample_weight, i + r), want_loss)
+            if want_grad:
+                quad_scatter(X, i, Z, part)
+            i += 4
+        z = Z[0]
+        for i in range(i, end):
             x = X[i]
             dense_row_margins(x, W, b, z)
             part[K * (d + 1)] += softmax_residuals(z, codes, soft, i, weight_of(sample_weight, i), want_loss)
