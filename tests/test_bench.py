@@ -230,3 +230,226 @@ def test_run_says_where_results_went(tmp_path, capsys):
     out = tmp_path / "r.json"
     bench.run(tiny + ["--output", str(out)])
     assert f"results written to {out.resolve()}" in capsys.readouterr().err and out.exists()
+
+
+# --------------------------------------------------------------------------- multinomial
+
+from fusedlogit import MultinomialLoss  # noqa: E402
+from fusedlogit.bench import multinomial_fits as mfits  # noqa: E402
+
+MULTINOMIAL_FIELDS = {
+    **KERNEL_FIELDS, "n_classes": int, "flops": int, "gflop_s": float, "read_s": float, "arith_s": float,
+    "peak_gflop_s": float, "bound": str, "bound_s": float, "bound_fraction": float,
+}
+MULTINOMIAL_FIT_FIELDS = {**FIT_FIELDS, "n_classes": int, "l2": float, "C": float}
+
+
+def _has_sklearn():
+    import importlib.util
+
+    return importlib.util.find_spec("sklearn") is not None
+
+
+@pytest.fixture(scope="module")
+def multinomial_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench-multinomial")
+    threads = sorted({1, numba.config.NUMBA_NUM_THREADS})
+    # 3000 x 3 float64 X (72 kB) with 4 float64 3000 x K temporaries: K = 3 (288 kB) fits 500 kB, K = 10 does not
+    argv = ["--sections", "multinomial,multinomial-fits", "--n", "3000,20000", "--d", "3", "--classes", "3,10",
+            "--dtypes", "float64,float32", "--threads", ",".join(map(str, threads)), "--repeats", "2",
+            "--min-time", "0.001", "--memory-budget", "500kB", "--gemm-m", "64",
+            "--multinomial-fit-shapes", "900x3x3", "--fit-max-iter", "300", "--fit-repeats", "1",
+            "--output", str(out / "m.json")]
+    return bench.run(argv), out, threads
+
+
+def test_multinomial_rows_have_the_bound_fields(multinomial_run):
+    results, out, threads = multinomial_run
+    assert json.loads((out / "m.json").read_text())["multinomial"] == results["multinomial"]
+    assert results["kernels"] == [] and results["fits"] == []
+    rows = results["multinomial"]
+    expected = {"fused", "reference"} | ({"sklearn"} if _has_sklearn() else set())
+    peaks = {p["n_threads"]: p for p in results["peak_flops"]}
+    assert sorted(peaks) == threads
+    for p in peaks.values():
+        assert p["m"] == 64 and p["dtype"] == "float64" and p["flops"] == 2 * 64**3
+        assert math.isclose(p["gflop_s"], p["flops"] / p["min_s"] / 1e9)
+    reads = {(r["n"], r["d"], r["dtype"], r["n_threads"]): r for r in rows if r["method"] == "read"}
+    assert set(reads) == {(3000, 3, dt, k) for dt in ("float64", "float32") for k in threads}
+    timed = [r for r in rows if r["method"] != "read"]
+    assert {(r["n"], r["n_classes"]) for r in timed} == {(3000, 3)}  # 20000 and K = 10 over the budget
+    for dtype in ("float64", "float32"):
+        for k in threads:
+            assert {r["method"] for r in timed if r["dtype"] == dtype and r["n_threads"] == k} == expected
+    for r in timed:
+        for field, kind in MULTINOMIAL_FIELDS.items():
+            assert isinstance(r[field], kind), (field, r)
+        assert r["op"] == "loss_gradient" and 0 < r["min_s"] <= r["median_s"]
+        assert r["x_bytes"] == r["n"] * r["d"] * np.dtype(r["dtype"]).itemsize
+        assert math.isclose(r["gb_s"], r["x_bytes"] / r["median_s"] / 1e9)
+        assert r["flops"] == 4 * r["n"] * r["d"] * r["n_classes"]
+        assert r["flops"] == r["n"] * bench.flops_per_row(r["d"], r["n_classes"])
+        assert math.isclose(r["gflop_s"], r["flops"] / r["median_s"] / 1e9)
+        assert r["peak_gflop_s"] == peaks[r["n_threads"]]["gflop_s"]
+        assert math.isclose(r["arith_s"], r["flops"] / (r["peak_gflop_s"] * 1e9))
+        read = reads[r["n"], r["d"], r["dtype"], r["n_threads"]]
+        assert r["read_s"] == read["median_s"]
+        assert r["bound_s"] == max(r["read_s"], r["arith_s"])
+        assert r["bound"] == ("read" if r["read_s"] >= r["arith_s"] else "arithmetic")
+        assert math.isclose(r["bound_fraction"], r["bound_s"] / r["median_s"])
+        assert math.isclose(r["roofline_fraction"], r["gb_s"] / read["gb_s"])
+
+
+def test_multinomial_fit_rows_reach_the_same_optimum(multinomial_run):
+    results, _, _ = multinomial_run
+    rows = results["multinomial_fits"]
+    fit, why = bench.multiclass_fit()
+    if fit is None:
+        assert any("fusedlogit.fit" in note for note in results["multinomial_notes"]), why
+        assert not any(r["method"] == "fusedlogit" for r in rows)
+    else:
+        assert {r["solver"] for r in rows if r["method"] == "fusedlogit"} == set(mfits.DEFAULT_SOLVERS)
+    if not _has_sklearn():
+        assert any("scikit-learn" in note for note in results["multinomial_notes"])
+        return
+    assert {r["solver"] for r in rows if r["method"] == "sklearn"} == {"lbfgs", "newton-cholesky"}
+    losses = []
+    for r in rows:
+        assert r["error"] is None, r
+        for field, kind in MULTINOMIAL_FIT_FIELDS.items():
+            assert isinstance(r[field], kind), (field, r)
+        assert (r["n"], r["d"], r["n_classes"], r["problem"]) == (900, 3, 3, "standardised")
+        assert r["C"] == 1.0 and math.isclose(r["l2"], 1 / 900)
+        # C = 1 is l2 = 1/n: at every peer's solution fusedlogit's gradient of the same J vanishes
+        assert r["grad_max"] < 1e-5, r
+        losses.append(r["loss"])
+    assert max(losses) - min(losses) < 1e-9
+
+
+def test_multinomial_report_and_readme_markdown(multinomial_run):
+    results, _, threads = multinomial_run
+    text = bench.report(results)
+    assert "Multinomial loss+gradient" in text and "Arithmetic time = 4·n·d·K flops" in text
+    assert "m = 64" in text
+    if _has_sklearn():
+        assert "Multinomial fits, C=1" in text and "sklearn/fused" in text
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from make_readme_table import readme_markdown
+    finally:
+        sys.path.pop(0)
+    md = readme_markdown(results)
+    header = next(line for line in md.splitlines() if line.startswith("| n | d | K |"))
+    lines = [line for line in md.splitlines() if line.startswith("| 3e3 | 3 | 3 |")]
+    assert len(lines) == 2 * len(threads)  # one line per (n, d, K, dtype, threads)
+    assert all(line.count("|") == header.count("|") for line in lines)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-6)])
+@pytest.mark.parametrize("n_classes", [2, 3, 7])
+def test_sklearn_multinomial_peer_computes_fusedlogits_loss(dtype, rtol, n_classes):
+    if not _has_sklearn():
+        pytest.skip("scikit-learn not installed")
+    p = bench.multinomial_kernel_problem(700, 5, n_classes, dtype, seed=4)
+    l2 = 0.03
+    ours = MultinomialLoss(p.X, p.y, n_classes=n_classes, l2=l2, backend="numpy")
+    loss, grad = ours.loss_gradient(p.coef)
+    with bench.pinned_threads(1):
+        sk_loss, sk_grad = bench.sklearn_multinomial_loss_gradient(p, 1, l2=l2)()
+    np.testing.assert_allclose(sk_loss, loss, rtol=rtol)
+    np.testing.assert_allclose(bench.from_sklearn_coef(sk_grad, n_classes), grad, rtol=100 * rtol, atol=10 * rtol)
+    # the layouts: scikit-learn's flat coef is the (K, d + 1) matrix in F order, intercepts last
+    W = p.coef.reshape(n_classes, 6)
+    sk = bench.to_sklearn_coef(p.coef, n_classes)
+    np.testing.assert_array_equal(sk[-n_classes:], W[:, -1])
+    np.testing.assert_array_equal(bench.from_sklearn_coef(sk, n_classes), p.coef)
+
+
+def test_every_multinomial_method_computes_the_same_objective():
+    p = bench.multinomial_kernel_problem(2500, 4, 5, np.float64, seed=3)
+    loss, grad = MultinomialLoss(p.X, p.y, n_classes=5, backend="numpy").loss_gradient(p.coef)
+    for (method, op), make in bench.MULTINOMIAL_METHODS.items():
+        call = make(p, 1)
+        if call is None:
+            continue
+        with bench.pinned_threads(1):
+            got = call()
+        if op == "read":
+            np.testing.assert_allclose(got, p.X.sum(), rtol=1e-12, atol=1e-9)
+            continue
+        got_grad = bench.from_sklearn_coef(got[1], 5) if method == "sklearn" else got[1]
+        np.testing.assert_allclose(got[0], loss, rtol=1e-12)
+        np.testing.assert_allclose(got_grad, grad, rtol=1e-9, atol=1e-14)
+
+
+def test_multinomial_grid_counts_the_peers_temporaries():
+    # X 1e5 x 20 float64 = 16 MB; four 1e5 x 50 float64 temporaries = 160 MB
+    assert bench.multinomial_n_grid(20, 3, 8, 128e6, [10**5]) == [10**5]
+    assert bench.multinomial_n_grid(20, 50, 8, 128e6, [10**5]) == []
+    assert bench.multinomial_n_grid(20, 50, 8, 2e9, [10**4, 10**5, 10**6, 10**7]) == [10**4, 10**5, 10**6]
+
+
+def test_multinomial_fit_problem_and_coef_layouts():
+    X, y = bench.multinomial_fit_problem(3000, 4, 5, kind="unscaled")
+    assert X.shape == (3000, 4) and X.dtype == np.float64 and set(np.unique(y)) == set(range(5))
+    assert X.std(axis=0).max() / X.std(axis=0).min() > 1e3  # unscaled columns
+    W, b = np.arange(15.0).reshape(5, 3), np.arange(5.0)
+    assert np.array_equal(bench.full_coef(W, b, 5, 3), np.column_stack([W, b]).ravel())
+    reference = bench.full_coef(W[1:], b[1:], 5, 3).reshape(5, 4)  # class 0 as reference: its row zero
+    assert np.array_equal(reference[0], np.zeros(4)) and np.array_equal(reference[1:], np.column_stack([W, b])[1:])
+    with pytest.raises(ValueError):
+        bench.full_coef(W[:3], b[:3], 5, 3)
+
+
+def test_multiclass_fit_probe(monkeypatch):
+    import fusedlogit.solvers as solvers
+
+    def refuses(X, y, **kwargs):
+        raise ValueError("y must lie in [0, 1]")
+
+    monkeypatch.setattr(solvers, "fit", refuses)
+    fit, why = bench.multiclass_fit()
+    assert fit is None and "does not fit multiclass y yet (ValueError: y must lie in [0, 1]" in why
+    methods, notes = mfits.multinomial_fit_methods()
+    assert not any(m == "fusedlogit" for m, _, _ in methods) and any("fusedlogit.fit" in n for n in notes)
+
+    class Result:  # what a multiclass fit may return: W (K, d), b (K,)
+        coef, intercept, n_iter, converged = np.zeros((3, 2)), np.zeros(3), 1, True
+
+    monkeypatch.setattr(solvers, "fit", lambda X, y, **kwargs: Result())
+    fit, why = bench.multiclass_fit()
+    assert why is None
+    methods, _ = mfits.multinomial_fit_methods(["lbfgs"])
+    assert [(m, s) for m, s, _ in methods if m == "fusedlogit"] == [("fusedlogit", "lbfgs")]
+
+
+def test_multinomial_arguments():
+    assert "multinomial" in bench.cli.SECTIONS and "multinomial-fits" in bench.cli.SECTIONS
+    for bad in (["--classes", "1,3"], ["--multinomial-fit-shapes", "100x3"], ["--multinomial-fit-shapes", "100x3x2"],
+                ["--multinomial-fit-kinds", "nonsense"], ["--gemm-m", "0"]):
+        with pytest.raises(SystemExit):
+            bench.run(["--sections", "multinomial", *bad])
+
+
+def test_multinomial_defaults_full_and_quick(monkeypatch):
+    calls = {}
+
+    def fake_kernels(ns, ds, classes, dtypes, threads, **kwargs):
+        calls["kernels"] = dict(ns=ns, ds=ds, classes=classes, dtypes=dtypes, threads=threads, **kwargs)
+        return [], []
+
+    def fake_fits(shapes, kinds, **kwargs):
+        calls["fits"] = dict(shapes=shapes, kinds=kinds, **kwargs)
+        return [], []
+
+    monkeypatch.setattr(bench.cli, "run_multinomial", fake_kernels)
+    monkeypatch.setattr(bench.cli, "run_multinomial_fits", fake_fits)
+    bench.run(["--sections", "multinomial,multinomial-fits", "--threads", "1"])
+    assert calls["kernels"]["ns"] is None and calls["kernels"]["ds"] == list(bench.DEFAULT_D)
+    assert calls["kernels"]["classes"] == [3, 10, 50] and calls["kernels"]["gemm_m"] == 2048
+    assert calls["fits"]["shapes"] == [(500_000, 50, 5)] and calls["fits"]["kinds"] == ["standardised"]
+    bench.run(["--quick", "--sections", "multinomial,multinomial-fits", "--threads", "1"])
+    assert calls["kernels"]["ns"] == [100_000] and calls["kernels"]["ds"] == [20, 100]
+    assert calls["kernels"]["classes"] == [3, 10] and calls["kernels"]["gemm_m"] == 1024
+    assert calls["fits"]["shapes"] == [(20_000, 20, 3)]
+    assert bench.cli.build_parser().parse_args([]).sections == list(bench.cli.SECTIONS)  # in the default run

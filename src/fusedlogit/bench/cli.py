@@ -2,7 +2,7 @@
 
     python -m fusedlogit.bench --quick --output results.json --plot gbs.png
 
-Three sections (``--sections``, default all):
+Five sections (``--sections``, default all):
 
 kernels
     For every (n, d, dtype, n_threads) of the grid, the median and min time of
@@ -29,6 +29,31 @@ fits
     problems, statsmodels' Newton.  Every solution's J and max|∇J| are
     re-evaluated with fusedlogit's ``LogisticLoss`` (mean loss), so that the
     peers' own stopping rules can be compared on one scale.
+
+multinomial
+    The softmax objective's one fused pass, ``MultinomialLoss.loss_gradient``,
+    for K = 3, 10, 50 classes (``--classes``) on the kernels' (n, d) grid
+    (where X and the peers' n × K temporaries fit the memory budget; quick:
+    n = 1e5, d = 20, 100, K = 3, 10): fused (Numba), reference (NumPy) and
+    scikit-learn's ``LinearModelLoss(HalfMultinomialLoss(K)).loss_gradient``
+    (same mean loss), beside the plain read of X.  The pass does ~4·d·K flops
+    per row, so its limit is max(read time of X, arithmetic time)::
+
+        read_s         = median time of ``read`` on the same X and threads
+        arith_s        = 4·n·d·K / peak,  peak = float64 GEMM flop rate, same threads
+        bound_fraction = max(read_s, arith_s) / median_s
+
+    The peak is measured once per thread count at the start of the section
+    (2m³ / fastest sample of NumPy's float64 m × m matrix product) and kept in
+    the results as ``peak_flops`` (see ``bench.multinomial``).
+
+multinomial-fits
+    Seconds to ``--fit-tol`` for K classes (``--multinomial-fit-shapes``,
+    default 500000x50x5, quick 20000x20x3), C = 1: ``fusedlogit.fit`` (only
+    once it fits multiclass y: until then its rows are skipped with a note)
+    and scikit-learn's ``LogisticRegression(C=1)`` lbfgs and newton-cholesky,
+    every solution's J and max|∇J| re-evaluated with ``MultinomialLoss`` at
+    l2 = 1/(C·n), the same objective in fusedlogit's mean scaling.
 
 cold
     Fresh processes sharing a new, empty ``NUMBA_CACHE_DIR``: the first one
@@ -57,16 +82,25 @@ from .._config import max_threads
 from ..datasets import KINDS
 from ..solvers import SOLVERS
 from .cold import run_cold_start
-from .fits import DEFAULT_FIT_SHAPES, QUICK_FIT_SHAPES, missing_peers, run_fits
+from .fits import DEFAULT_FIT_SHAPES, QUICK_FIT_SHAPES, _importable, missing_peers, run_fits
 from .grid import DEFAULT_D, DEFAULT_MEMORY_BUDGET, QUICK_D, QUICK_MEMORY_BUDGET, QUICK_N, thread_grid
 from .kernels import run_kernels
 from .machine import machine_info, machine_line
 from .methods import KERNEL_METHODS
+from .multinomial import CLASSES, PEAK_GEMM_N, QUICK_CLASSES, QUICK_PEAK_GEMM_N, run_multinomial
+from .multinomial import QUICK_D as MULTINOMIAL_QUICK_D
+from .multinomial import QUICK_N as MULTINOMIAL_QUICK_N
+from .multinomial_fits import (
+    DEFAULT_MULTINOMIAL_FIT_SHAPES,
+    MULTINOMIAL_KINDS,
+    QUICK_MULTINOMIAL_FIT_SHAPES,
+    run_multinomial_fits,
+)
 from .plot import plot
 from .report import report
 from .timing import progress
 
-SECTIONS = ("kernels", "fits", "cold")
+SECTIONS = ("kernels", "fits", "multinomial", "multinomial-fits", "cold")
 
 
 def _size(text):
@@ -135,6 +169,28 @@ def _shapes(text):
     return shapes
 
 
+def _class_shapes(text):
+    """'500000x50x5' -> [(500000, 50, 5)]: n, d and K ≥ 3 (fit takes K = 2 as binary logistic regression)."""
+    shapes = []
+    for item in _names(text):
+        parts = item.lower().split("x")
+        try:
+            shape = _positive_ints(",".join(parts)) if len(parts) == 3 else None
+        except argparse.ArgumentTypeError:
+            shape = None
+        if shape is None or len(shape) != 3 or shape[2] < 3:
+            raise argparse.ArgumentTypeError(f"not an NxDxK shape with K >= 3: {item!r} (e.g. 500000x50x5)")
+        shapes.append(tuple(shape))
+    return shapes
+
+
+def _classes(text):
+    values = _positive_ints(text)
+    if min(values) < 2:
+        raise argparse.ArgumentTypeError(f"every K must be >= 2, got {text!r}")
+    return values
+
+
 def _names(text):
     return [v.strip() for v in text.split(",") if v.strip()]
 
@@ -143,12 +199,14 @@ def build_parser():
     p = argparse.ArgumentParser(
         prog="python -m fusedlogit.bench",
         description="Throughput of fusedlogit's kernels against a plain read of X and against the peers; "
-        "fits to a tolerance; cold-start times.",
+        "multinomial loss+gradient against max(read, arithmetic); fits to a tolerance; cold-start times.",
     )
     p.add_argument("--quick", action="store_true", help="a small grid that runs in under 2 minutes on 2 cores")
-    p.add_argument("--sections", type=_names, default=list(SECTIONS), help="comma list of kernels,fits,cold")
-    p.add_argument("--n", type=_positive_ints, help="comma list of n (default 1e4, 1e5, ... within the memory budget)")
-    p.add_argument("--d", type=_positive_ints, help=f"comma list of d (default {','.join(map(str, DEFAULT_D))})")
+    p.add_argument("--sections", type=_names, default=list(SECTIONS), help=f"comma list of {','.join(SECTIONS)}")
+    p.add_argument("--n", type=_positive_ints, help="comma list of n (default 1e4, 1e5, ... within the memory budget; "
+                   "quick 1e4,1e5,1e6, multinomial 1e5)")
+    p.add_argument("--d", type=_positive_ints, help=f"comma list of d (default {','.join(map(str, DEFAULT_D))}; "
+                   f"quick {','.join(map(str, QUICK_D))}, multinomial {','.join(map(str, MULTINOMIAL_QUICK_D))})")
     p.add_argument(
         "--dtypes", type=_choices("float64", "float32"), default=["float64", "float32"],
         help="comma list (default float64,float32)",
@@ -158,14 +216,32 @@ def build_parser():
     p.add_argument("--repeats", type=_positive_int, help="timed samples per measurement (default 5, quick 3)")
     p.add_argument("--min-time", type=_positive_float, help="seconds per timed sample, at least (default 0.1, quick 0.03)")
     p.add_argument("--methods", type=_names, help="comma list of method:op, e.g. fused:hessp,read:read (default all)")
+    p.add_argument(
+        "--classes", type=_classes,
+        help=f"multinomial: comma list of K (default {','.join(map(str, CLASSES))}, "
+        f"quick {','.join(map(str, QUICK_CLASSES))})",
+    )
+    p.add_argument(
+        "--gemm-m", type=_positive_int,
+        help=f"multinomial: m of the float64 m x m GEMM that measures the peak flop rate "
+        f"(default {PEAK_GEMM_N}, quick {QUICK_PEAK_GEMM_N})",
+    )
     p.add_argument("--fit-shapes", type=_shapes, help="comma list of NxD fit problems, e.g. 10000x20,100000x100")
     p.add_argument("--fit-kinds", type=_choices(*KINDS), default=["well", "ill"], help="comma list of well,ill")
+    p.add_argument(
+        "--multinomial-fit-shapes", type=_class_shapes,
+        help="comma list of NxDxK multinomial fit problems (default 500000x50x5, quick 20000x20x3)",
+    )
+    p.add_argument(
+        "--multinomial-fit-kinds", type=_choices(*MULTINOMIAL_KINDS), default=["standardised"],
+        help="comma list of standardised,unscaled (default standardised)",
+    )
     p.add_argument("--fit-tol", type=_positive_float, default=1e-8, help="tolerance given to every solver (default 1e-8)")
     p.add_argument("--fit-max-iter", type=_positive_int, default=1000, help="iteration cap for every solver (default 1000)")
     p.add_argument("--fit-repeats", type=_positive_int, help="timed fits per solver (default 3, quick 1)")
     p.add_argument(
         "--solvers", type=_choices(*(s for s in SOLVERS if s != "auto")),
-        help="fusedlogit solvers to fit with (default all it lists)",
+        help="fusedlogit solvers to fit with (default all it lists; multinomial fits: newton,lbfgs,newton-cg)",
     )
     p.add_argument("--output", type=Path, help="write the results as JSON to this file")
     p.add_argument("--plot", type=Path, help="write GB/s against d as a PNG (needs matplotlib)")
@@ -202,6 +278,13 @@ def run(argv=None):
         "fit_tol": args.fit_tol,
         "fit_max_iter": args.fit_max_iter,
         "fit_repeats": args.fit_repeats or (1 if quick else 3),
+        "classes": args.classes or list(QUICK_CLASSES if quick else CLASSES),
+        "multinomial_n": args.n or (list(MULTINOMIAL_QUICK_N) if quick else None),
+        "multinomial_d": args.d or list(MULTINOMIAL_QUICK_D if quick else DEFAULT_D),
+        "peak_gemm_m": args.gemm_m or (QUICK_PEAK_GEMM_N if quick else PEAK_GEMM_N),
+        "multinomial_fit_shapes": args.multinomial_fit_shapes or list(
+            QUICK_MULTINOMIAL_FIT_SHAPES if quick else DEFAULT_MULTINOMIAL_FIT_SHAPES),
+        "multinomial_fit_kinds": args.multinomial_fit_kinds,
         "command": sys.argv if argv is None else ["fusedlogit.bench", *argv],
     }
     for m in config["methods"]:
@@ -219,6 +302,10 @@ def run(argv=None):
         "config": config,
         "kernels": [],
         "fits": [],
+        "multinomial": [],
+        "peak_flops": [],
+        "multinomial_fits": [],
+        "multinomial_notes": [],
         "cold_start": [],
     }
     progress(f"fusedlogit.bench on {machine_line(results['machine'])}")
@@ -234,13 +321,28 @@ def run(argv=None):
             tol=config["fit_tol"], max_iter=config["fit_max_iter"], repeats=config["fit_repeats"],
             solvers=args.solvers,
         )
+    if "multinomial" in config["sections"]:
+        results["multinomial"], results["peak_flops"] = run_multinomial(
+            config["multinomial_n"], config["multinomial_d"], config["classes"], config["dtypes"], config["threads"],
+            budget_bytes=config["memory_budget_bytes"], repeats=config["repeats"],
+            min_sample_s=config["min_sample_s"], gemm_m=config["peak_gemm_m"],
+        )
+        if not _importable("sklearn"):
+            results["multinomial_notes"].append("scikit-learn loss+gradient: not installed")
+    if "multinomial-fits" in config["sections"]:
+        results["multinomial_fits"], notes = run_multinomial_fits(
+            config["multinomial_fit_shapes"], config["multinomial_fit_kinds"], dtype=np.float64,
+            n_threads=max(config["threads"]), tol=config["fit_tol"], max_iter=config["fit_max_iter"],
+            repeats=config["fit_repeats"], solvers=args.solvers,
+        )
+        results["multinomial_notes"] += notes
     if "cold" in config["sections"]:
         results["cold_start"] = run_cold_start()
     results["elapsed_s"] = time.perf_counter() - started
 
     print(report(results))
     missing = missing_peers()
-    if missing and ("fits" in config["sections"] or "kernels" in config["sections"]):
+    if missing and set(config["sections"]) & {"kernels", "fits", "multinomial", "multinomial-fits"}:
         progress(f"not installed, so skipped: {', '.join(missing)} (pip install \"fusedlogit[bench]\" adds them)")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

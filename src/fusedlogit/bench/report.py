@@ -54,6 +54,68 @@ def fit_table(rows, markdown=False):
     return _format(header, lines, markdown)
 
 
+MULTINOMIAL_COLUMNS = ("fused", "reference", "sklearn")
+
+
+def multinomial_table(rows, markdown=False, compact=False):
+    """One line per (n, d, K, dtype, n_threads): the read and arithmetic times, then each method.
+
+    A method's cell is ms per loss+gradient call with the fraction of max(read, arithmetic)
+    reached, then (unless ``compact``) its GB/s of X read; the last columns are speed-ups of fused.
+    """
+    methods = [m for m in MULTINOMIAL_COLUMNS if any(r["method"] == m for r in rows)]
+    methods += sorted({r["method"] for r in rows} - set(methods) - {"read"})
+    header = ["n", "d", "K", "dtype", "threads", "read ms", "arith ms", "bound"]
+    for m in methods:
+        header.append(f"{m} ms (% of bound)")
+        if not compact:
+            header.append(f"{m} GB/s")
+    ratios = [m for m in methods if m != "fused"] if "fused" in methods else []
+    header += [f"{m}/fused" for m in ratios]
+    by_config = {}
+    for r in rows:
+        if r["method"] != "read":
+            by_config.setdefault((r["dtype"], r["d"], r["n"], r["n_classes"], r["n_threads"]), {})[r["method"]] = r
+    lines = []
+    for (dtype, d, n, K, k), cell in sorted(by_config.items()):
+        first = next(iter(cell.values()))
+        line = [f"{n:.0e}".replace("e+0", "e"), str(d), str(K), dtype, str(k), f"{first['read_s'] * 1e3:.3f}",
+                f"{first['arith_s'] * 1e3:.3f}", first["bound"]]
+        for m in methods:
+            r = cell.get(m)
+            line.append(f"{r['median_s'] * 1e3:.3f} ({r['bound_fraction']:.0%})" if r else "-")
+            if not compact:
+                line.append(f"{r['gb_s']:.2f}" if r else "-")
+        fused = cell.get("fused")
+        for m in ratios:
+            r = cell.get(m)
+            line.append(f"{r['median_s'] / fused['median_s']:.1f}x" if r and fused else "-")
+        lines.append(line)
+    return _format(header, lines, markdown)
+
+
+def peak_line(peaks):
+    """'Peak float64 GEMM (m = 2048): 1 thread 40.1 GFLOP/s, 2 threads 79.0 GFLOP/s'."""
+    if not peaks:
+        return ""
+    parts = [f"{p['n_threads']} thread{'s' if p['n_threads'] > 1 else ''} {p['gflop_s']:.1f} GFLOP/s" for p in peaks]
+    return (f"Arithmetic time = 4·n·d·K flops at the peak, measured as 2m³ / fastest float64 A @ B "
+            f"(NumPy, m = {peaks[0]['m']}): " + ", ".join(parts))
+
+
+def multinomial_fit_table(rows, markdown=False):
+    header = ["problem", "n", "d", "K", "method", "solver", "seconds", "iter", "says converged", "max|grad J|", "J"]
+    lines = []
+    for r in rows:
+        head = [r["problem"], str(r["n"]), str(r["d"]), str(r["n_classes"]), r["method"], r["solver"]]
+        if r["error"]:
+            lines.append(head + ["failed", "-", "-", "-", r["error"][:40]])
+            continue
+        lines.append(head + [f"{r['median_s']:.3f}", str(r["n_iter"]), "yes" if r["converged"] else "no",
+                             f"{r['grad_max']:.1e}", f"{r['loss']:.10f}"])
+    return _format(header, lines, markdown)
+
+
 def cold_table(rows, markdown=False):
     header = ["cache", "import fusedlogit s", "import numba s", "1st loss_gradient s", "2nd loss_gradient s",
               "1st hessp s", "process s"]
@@ -85,6 +147,18 @@ def report(results, markdown=False, compact=False):
     if results.get("fits"):
         parts += [heading(f"Fits to tol={results['fits'][0]['tol']:g} (max|grad J| re-evaluated by fusedlogit)"),
                   fit_table(results["fits"], markdown)]
+    if results.get("multinomial"):
+        parts += [heading("Multinomial loss+gradient: ms per call (% of max(read of X, arithmetic) reached)"),
+                  multinomial_table(results["multinomial"], markdown, compact)]
+        if results.get("peak_flops"):
+            parts.append(("\n" if markdown else "") + peak_line(results["peak_flops"]))
+    if results.get("multinomial_fits"):
+        first = results["multinomial_fits"][0]
+        parts += [heading(f"Multinomial fits, C={first['C']:g} (l2=1/(C·n)), tol={first['tol']:g} "
+                          "(max|grad J| re-evaluated by fusedlogit)"),
+                  multinomial_fit_table(results["multinomial_fits"], markdown)]
+    if results.get("multinomial_notes"):
+        parts += [("\n" if markdown else "") + "Multinomial rows skipped: " + "; ".join(results["multinomial_notes"])]
     if results.get("cold_start"):
         parts += [heading("Cold start (fresh processes)"), cold_table(results["cold_start"], markdown)]
     return "\n".join(parts)
