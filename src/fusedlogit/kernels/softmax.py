@@ -26,7 +26,7 @@ from numba import prange
 from .._config import jit, pjit
 from .chunks import partition, reduce_chunks
 from .csr import sparse_partition
-from .vecmath import exp_nonpositive
+from .vecmath import exp_nonpositive, log_at_least_one
 
 
 @jit
@@ -129,9 +129,13 @@ def weight_of(sample_weight, i):
     return 1.0 if sample_weight is None else float(sample_weight[i])
 
 
+#: Rows per block of the dense kernels: the block's K × BLOCK margins stay in L1.
+BLOCK = 64
+
+
 @jit
-def quad_margins(X, i, W, b, Z):
-    """Z[r, k] = x_{i+r}·w_k + b_k for the four rows i..i+3: each weight loaded once for four rows."""
+def quad_margins(X, i, W, b, ZT, col):
+    """ZT[k, col + r] = x_{i+r}·w_k + b_k for the four rows i..i+3: each weight loaded once for four rows."""
     d = X.shape[1]
     x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
     for k in range(W.shape[0]):
@@ -143,30 +147,118 @@ def quad_margins(X, i, W, b, Z):
             z1 += x1[j] * w
             z2 += x2[j] * w
             z3 += x3[j] * w
-        Z[0, k] = z0 + b[k]
-        Z[1, k] = z1 + b[k]
-        Z[2, k] = z2 + b[k]
-        Z[3, k] = z3 + b[k]
+        ZT[k, col] = z0 + b[k]
+        ZT[k, col + 1] = z1 + b[k]
+        ZT[k, col + 2] = z2 + b[k]
+        ZT[k, col + 3] = z3 + b[k]
 
 
 @jit
-def quad_scatter(X, i, R, part):
-    """part[k(d+1) + j] += Σ_r R[r, k] x_{i+r, j} (and the intercept's entry): one update per four rows."""
+def quad_scatter(X, i, RT, col, part):
+    """part[k(d+1) + j] += Σ_r RT[k, col + r] x_{i+r, j} (and the intercept's entry): one update per four rows."""
     d = X.shape[1]
     x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
-    for k in range(R.shape[1]):
-        r0, r1, r2, r3 = R[0, k], R[1, k], R[2, k], R[3, k]
+    for k in range(RT.shape[0]):
+        r0, r1, r2, r3 = RT[k, col], RT[k, col + 1], RT[k, col + 2], RT[k, col + 3]
         base = k * (d + 1)
         for j in range(d):
             part[base + j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
         part[base + d] += (r0 + r1) + (r2 + r3)
 
 
+@jit
+def block_margins(X, start, m, W, b, ZT):
+    """ZT[:, :m] = margins of rows start..start+m−1 (class-major), four rows at a time."""
+    r = 0
+    while r + 4 <= m:
+        quad_margins(X, start + r, W, b, ZT, r)
+        r += 4
+    for r in range(r, m):
+        x = X[start + r]
+        for k in range(W.shape[0]):
+            z = b[k]
+            wk = W[k]
+            for j in range(x.shape[0]):
+                z += x[j] * wk[j]
+            ZT[k, r] = z
+
+
+@jit
+def block_scatter(X, start, m, RT, part):
+    """part += RT[:, :m] X̃_block (the block's share of G), four rows at a time."""
+    r = 0
+    while r + 4 <= m:
+        quad_scatter(X, start + r, RT, r, part)
+        r += 4
+    d = X.shape[1]
+    for r in range(r, m):
+        x = X[start + r]
+        for k in range(RT.shape[0]):
+            rk = RT[k, r]
+            base = k * (d + 1)
+            for j in range(d):
+                part[base + j] += rk * x[j]
+            part[base + d] += rk
+
+
+@jit
+def block_softmax_residuals(ZT, m, start, codes, soft, sample_weight, want_loss, top, total):
+    """In place for a block of m rows: ZT[k, r] = z → r = s (p − Y); returns Σ s ℓ over the block.
+
+    The softmax of ``softmax_residuals``, but across the block's rows: every
+    loop runs over r with no branch (max, exp, sums, log), so LLVM vectorises
+    it; ``top`` and ``total`` are (≥ m,) scratch.
+    """
+    K = ZT.shape[0]
+    hard = codes.shape[0] > 0
+    for r in range(m):
+        top[r] = ZT[0, r]
+    for k in range(1, K):
+        for r in range(m):
+            top[r] = max(top[r], ZT[k, r])
+    loss = 0.0
+    if want_loss:  # Σ s (log Σ_k e^{z_k} − Σ_k Y_k z_k), before z is overwritten
+        for r in range(m):
+            s = weight_of(sample_weight, start + r)
+            if hard:
+                label_dot = ZT[codes[start + r], r]
+            else:
+                label_dot = 0.0
+                for k in range(K):
+                    label_dot += soft[start + r, k] * ZT[k, r]
+            loss -= s * (label_dot - top[r])
+    for r in range(m):
+        total[r] = 0.0
+    for k in range(K):
+        for r in range(m):
+            e = exp_nonpositive(ZT[k, r] - top[r])
+            ZT[k, r] = e
+            total[r] += e
+    for r in range(m):
+        s = weight_of(sample_weight, start + r)
+        if want_loss:
+            loss += s * log_at_least_one(total[r])
+        total[r] = s / total[r]
+    for k in range(K):
+        for r in range(m):
+            ZT[k, r] *= total[r]
+    for r in range(m):
+        s = weight_of(sample_weight, start + r)
+        if hard:
+            ZT[codes[start + r], r] -= s
+        else:
+            for k in range(K):
+                ZT[k, r] -= s * soft[start + r, k]
+    return loss
+
+
 @pjit
 def multinomial_loss_gradient_sums(X, codes, soft, sample_weight, W, b, want_loss, want_grad):
     """(Σ s_i ℓ_i, G flat (K(d + 1),)) for dense C-contiguous X, one pass.
 
-    Rows go four at a time (``quad_margins``, ``quad_scatter``), the rest one by one.
+    Per block of ``BLOCK`` rows: the margins (``block_margins``), the
+    softmax residuals across the rows (``block_softmax_residuals``), then
+    the scatter into G (``block_scatter``), while the block is in L1.
     """
     n, d = X.shape
     K = W.shape[0]
@@ -174,26 +266,18 @@ def multinomial_loss_gradient_sums(X, codes, soft, sample_weight, W, b, want_los
     acc = np.zeros((n_chunks, K * (d + 1) + 1))  # [G..., loss]
     for c in prange(n_chunks):
         part = acc[c]
-        Z = np.empty((4, K))
-        start = c * chunk
+        ZT = np.empty((K, BLOCK))
+        top = np.empty(BLOCK)
+        total = np.empty(BLOCK)
         end = min(n, (c + 1) * chunk)
-        i = start
-        while i + 4 <= end:
-            quad_margins(X, i, W, b, Z)
-            for r in range(4):
-                part[K * (d + 1)] += softmax_residuals(Z[r], codes, soft, i + r, weight_of(sample_weight, i + r), want_loss)
+        for start in range(c * chunk, end, BLOCK):
+            m = min(BLOCK, end - start)
+            block_margins(X, start, m, W, b, ZT)
+            part[K * (d + 1)] += block_softmax_residuals(ZT, m, start, codes, soft, sample_weight, want_loss, top, total)
             if want_grad:
-                quad_scatter(X, i, Z, part)
-            i += 4
-        z = Z[0]
-        for i in range(i, end):
-            x = X[i]
-            dense_row_margins(x, W, b, z)
-            part[K * (d + 1)] += softmax_residuals(z, codes, soft, i, weight_of(sample_weight, i), want_loss)
-            if want_grad:
-                dense_row_scatter(x, z, part)
-    total = reduce_chunks(acc)
-    return total[K * (d + 1)], total[: K * (d + 1)]
+                block_scatter(X, start, m, ZT, part)
+    total_sums = reduce_chunks(acc)
+    return total_sums[K * (d + 1)], total_sums[: K * (d + 1)]
 
 
 @pjit

@@ -86,3 +86,16 @@ def log1p_unit(t, inv_u):
     q = q * s2 + 2.0 / 5.0
     q = q * s2 + 2.0 / 3.0
     return e * LN2_HI + ((2.0 * s + s * (s2 * q)) + (e * LN2_LO + c))
+
+
+@jit_exact
+def log_at_least_one(x):
+    """log x for 1 ≤ x < 2^1023 (the softmax's Σ_k e^{z_k − max z}).
+
+    x = 2^e·m with m ∈ [1, 2) read from the bits, then e·ln 2 + log(1 + (m − 1))
+    by ``log1p_unit`` (m − 1 is exact), ln 2 split hi/lo as there.
+    """
+    bits = np.float64(x).view(np.int64)
+    e = np.float64((bits >> 52) - 1023)
+    m = np.int64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
+    return e * LN2_HI + (log1p_unit(m - 1.0, 1.0 / m) + e * LN2_LO)
