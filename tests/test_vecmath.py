@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fusedlogit._config import jit
-from fusedlogit.kernels.vecmath import exp_nonpositive, log1p_unit
+from fusedlogit.kernels.vecmath import exp_nonpositive, log1p_unit, log_at_least_one
 
 
 @jit
@@ -17,6 +17,12 @@ def _map_exp(x, out):
 def _map_log1p(x, out):
     for i in range(x.size):
         out[i] = log1p_unit(x[i], 1.0 / (1.0 + x[i]))
+
+
+@jit
+def _map_log(x, out):
+    for i in range(x.size):
+        out[i] = log_at_least_one(x[i])
 
 
 def ulp_error(got, ref):
@@ -62,3 +68,21 @@ def test_log1p_unit_within_two_ulp(rng):
     ref = np.log1p(t)
     assert ulp_error(got, ref).max() <= 2
     assert (got[t == 0] == 0.0).all()
+
+
+def test_log_at_least_one_within_two_ulp(rng):
+    x = np.concatenate(
+        [
+            rng.uniform(1, 60, 1_000_000),  # the softmax's sums: 1 ≤ Σ_k e^{z_k − max} ≤ K
+            np.exp(rng.uniform(0, 709, 500_000)),
+            1 + rng.exponential(1e-10, 100_000),
+            [1.0, np.nextafter(1.0, 2.0), 2.0, np.nextafter(2.0, 0.0), np.sqrt(2.0), 3.0, 1e300, 1.7e308],
+        ]
+    )
+    out = np.empty_like(x)
+    _map_log(x, out)
+    ref = np.log(x)
+    assert out[0] == 0.0
+    exact = ref == 0
+    assert np.all(out[exact] == 0.0)
+    assert ulp_error(out[~exact], ref[~exact]).max() <= 2.0
