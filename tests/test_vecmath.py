@@ -82,7 +82,6 @@ def test_log_at_least_one_within_two_ulp(rng):
     out = np.empty_like(x)
     _map_log(x, out)
     ref = np.log(x)
-    assert out[0] == 0.0
     exact = ref == 0
     assert np.all(out[exact] == 0.0)
     assert ulp_error(out[~exact], ref[~exact]).max() <= 2.0
