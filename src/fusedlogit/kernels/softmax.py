@@ -202,31 +202,17 @@ def block_scatter(X, start, m, RT, part):
 
 
 @jit
-def block_softmax_residuals(ZT, m, start, codes, soft, sample_weight, want_loss, top, total):
-    """In place for a block of m rows: ZT[k, r] = z → r = s (p − Y); returns Σ s ℓ over the block.
+def block_probabilities(ZT, m, top, total):
+    """In place for a block of m rows: ZT[k, r] = z → p = softmax; top[r] = max_k z, total[r] = Σ_k e^{z_k − top}.
 
-    The softmax of ``softmax_residuals``, but across the block's rows: every
-    loop runs over r with no branch (max, exp, sums, log), so LLVM vectorises
-    it; ``top`` and ``total`` are (≥ m,) scratch.
+    Every loop runs over the rows r with no branch, so LLVM vectorises it.
     """
     K = ZT.shape[0]
-    hard = codes.shape[0] > 0
     for r in range(m):
         top[r] = ZT[0, r]
     for k in range(1, K):
         for r in range(m):
             top[r] = max(top[r], ZT[k, r])
-    loss = 0.0
-    if want_loss:  # Σ s (log Σ_k e^{z_k} − Σ_k Y_k z_k), before z is overwritten
-        for r in range(m):
-            s = weight_of(sample_weight, start + r)
-            if hard:
-                label_dot = ZT[codes[start + r], r]
-            else:
-                label_dot = 0.0
-                for k in range(K):
-                    label_dot += soft[start + r, k] * ZT[k, r]
-            loss -= s * (label_dot - top[r])
     for r in range(m):
         total[r] = 0.0
     for k in range(K):
@@ -234,14 +220,38 @@ def block_softmax_residuals(ZT, m, start, codes, soft, sample_weight, want_loss,
             e = exp_nonpositive(ZT[k, r] - top[r])
             ZT[k, r] = e
             total[r] += e
-    for r in range(m):
-        s = weight_of(sample_weight, start + r)
-        if want_loss:
-            loss += s * log_at_least_one(total[r])
-        total[r] = s / total[r]
     for k in range(K):
         for r in range(m):
-            ZT[k, r] *= total[r]
+            ZT[k, r] /= total[r]
+
+
+@jit
+def block_softmax_residuals(ZT, m, start, codes, soft, sample_weight, want_loss, top, total):
+    """In place for a block of m rows: ZT[k, r] = z → r = s (p − Y); returns Σ s ℓ over the block.
+
+    ``softmax_residuals`` across the block's rows (``block_probabilities``);
+    ``top`` and ``total`` are (≥ m,) scratch.
+    """
+    K = ZT.shape[0]
+    hard = codes.shape[0] > 0
+    loss = 0.0
+    if want_loss:  # −Σ s Σ_k Y_k z_k, before z is overwritten
+        for r in range(m):
+            if hard:
+                label_dot = ZT[codes[start + r], r]
+            else:
+                label_dot = 0.0
+                for k in range(K):
+                    label_dot += soft[start + r, k] * ZT[k, r]
+            loss -= weight_of(sample_weight, start + r) * label_dot
+    block_probabilities(ZT, m, top, total)
+    if want_loss:  # + Σ s log Σ_k e^{z_k}
+        for r in range(m):
+            loss += weight_of(sample_weight, start + r) * (top[r] + log_at_least_one(total[r]))
+    if sample_weight is not None:
+        for k in range(K):
+            for r in range(m):
+                ZT[k, r] *= sample_weight[start + r]
     for r in range(m):
         s = weight_of(sample_weight, start + r)
         if hard:
@@ -282,22 +292,36 @@ def multinomial_loss_gradient_sums(X, codes, soft, sample_weight, W, b, want_los
 
 @pjit
 def multinomial_hessp_sums(X, sample_weight, W, b, V, vb):
-    """H V unscaled, flat (K(d + 1),), for dense X: row i adds s_i p_ik (u_ik − p_i·u_i) x̃_i to class k."""
+    """H V unscaled, flat (K(d + 1),), for dense X: row i adds s_i p_ik (u_ik − p_i·u_i) x̃_i to class k.
+
+    Per block: margins Z and directions U = X̃ Ṽᵀ, the probabilities across
+    the rows, q = s p (u − p·u), then the scatter of q, as in the gradient.
+    """
     n, d = X.shape
     K = W.shape[0]
     n_chunks, chunk = partition(n)
     acc = np.zeros((n_chunks, K * (d + 1)))
     for c in prange(n_chunks):
         part = acc[c]
-        z = np.empty(K)
-        u = np.empty(K)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            x = X[i]
-            dense_row_margins(x, W, b, z)
-            dense_row_margins(x, V, vb, u)
-            softmax_probabilities(z)
-            curvature_products(z, u, weight_of(sample_weight, i))
-            dense_row_scatter(x, u, part)
+        ZT = np.empty((K, BLOCK))
+        UT = np.empty((K, BLOCK))
+        top = np.empty(BLOCK)
+        total = np.empty(BLOCK)
+        end = min(n, (c + 1) * chunk)
+        for start in range(c * chunk, end, BLOCK):
+            m = min(BLOCK, end - start)
+            block_margins(X, start, m, W, b, ZT)
+            block_margins(X, start, m, V, vb, UT)
+            block_probabilities(ZT, m, top, total)
+            for r in range(m):
+                top[r] = 0.0  # now p·u
+            for k in range(K):
+                for r in range(m):
+                    top[r] += ZT[k, r] * UT[k, r]
+            for k in range(K):
+                for r in range(m):
+                    UT[k, r] = weight_of(sample_weight, start + r) * ZT[k, r] * (UT[k, r] - top[r])
+            block_scatter(X, start, m, UT, part)
     return reduce_chunks(acc)
 
 
