@@ -61,18 +61,10 @@ def test_spector_matches_published_stata_output():
 def test_solvers_reach_statsmodels_optimum(solver):
     X, y = fair()
     ref = statsmodels_logit(X, y)
-    if solver == "lbfgs":
-        # On these unscaled columns L-BFGS-B stops at max|grad| ~ 4e-8 (its
-        # line search hits the rounding of J); on standardised columns it
-        # converges, and the MLE maps back exactly.
-        mean, sd = X.mean(axis=0), X.std(axis=0)
-        r = fit((X - mean) / sd, y, solver=solver)
-        coef = r.coef / sd
-        params = np.r_[coef, r.intercept - mean @ coef]
-    else:
-        r = fit(X, y, solver=solver)
-        params = np.r_[r.coef, r.intercept]
-    assert r.converged
+    # on these unscaled columns too (L-BFGS-B used to stop at max|grad| ~ 4e-8 here, before solvers.scaling)
+    r = fit(X, y, solver=solver)
+    params = np.r_[r.coef, r.intercept]
+    assert r.converged and r.status == "converged"
     np.testing.assert_allclose(params, ref.params, rtol=1e-6, atol=1e-7)
 
 
@@ -119,10 +111,16 @@ def test_newton_converges_on_ill_conditioned_data():
     # compare in standardised units: columns have scales from 1e-3 to 1e3
     sd = X.std(axis=0)
     np.testing.assert_allclose(cg.coef * sd, newton.coef * sd, atol=1e-6)
-    # L-BFGS stalls there (the reason Newton is the default): it must say so
-    with pytest.warns(ConvergenceWarning, match="max\\|grad\\|"):
-        lb = fit(X, y, solver="lbfgs", max_iter=50)
-    assert not lb.converged and np.all(np.isfinite(lb.coef))
+    # L-BFGS runs on implicitly standardised columns (solvers.scaling): it converges there too
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lb = fit(X, y, solver="lbfgs")
+    assert lb.converged and lb.status == "converged"
+    np.testing.assert_allclose(lb.coef * sd, newton.coef * sd, atol=1e-6)
+    # stopped short, it says why
+    with pytest.warns(ConvergenceWarning, match="max\\|grad\\|.*increase max_iter"):
+        short = fit(X, y, solver="lbfgs", max_iter=5)
+    assert not short.converged and short.status == "max_iter" and np.all(np.isfinite(short.coef))
 
 
 def test_calibration_at_the_mle():

@@ -40,3 +40,47 @@ def make_problem(n_samples, n_features, *, kind="well", dtype=np.float64, seed=0
     margin = Z @ beta + 0.25
     y = (rng.random(n_samples) < 1.0 / (1.0 + np.exp(-margin))).astype(np.float64)
     return np.ascontiguousarray(X, dtype=dtype), y, coef, float(intercept)
+
+
+def make_mixed_scale_problem(n_samples, n_features, *, n_numeric=10, levels=51, seed=0):
+    """Draw (X, y) like business data: one-hot categories beside money-scale columns.
+
+    The first n_features − n_numeric columns are 0/1 indicators of
+    categoricals with ``levels`` levels each (the first level dropped, so the
+    model stays identifiable; the last categorical may have fewer levels);
+    the other ``n_numeric`` cycle through incomes (log-normal, medians 1e4 to
+    1e6), ages (uniform 20–80), calendar years (2000–2025) and balances
+    (normal, mean 5e5, sd 2e4).  Column scales then span six decades and
+    several columns have |mean| ≫ sd, the case where first-order solvers
+    stall without preconditioning.  y is Bernoulli(σ(margin)), the effects
+    drawn so that the categories and the numeric columns each add margins of
+    sd ~1 (the classes overlap, so the MLE exists even for n ~ 5 n_features).
+    """
+    rng = np.random.default_rng(seed)
+    n_onehot = n_features - n_numeric
+    if n_onehot < 0:
+        raise ValueError(f"n_numeric = {n_numeric} > n_features = {n_features}")
+    X = np.zeros((n_samples, n_features))
+    margin = np.full(n_samples, -0.3)
+    rows = np.arange(n_samples)
+    n_categorical = -(-n_onehot // (levels - 1))
+    for start in range(0, n_onehot, levels - 1):
+        width = min(levels - 1, n_onehot - start)
+        level = rng.integers(0, width + 1, n_samples)  # level 0 is the dropped reference
+        hit = level > 0
+        X[rows[hit], start + level[hit] - 1] = 1.0
+        margin += np.r_[0.0, rng.standard_normal(width) / np.sqrt(n_categorical)][level]
+    for k in range(n_numeric):
+        kind = k % 4
+        if kind == 0:
+            column = np.exp(rng.normal(np.log(10.0 ** (4 + 2 * (k // 4) % 3)), 0.5, n_samples))
+        elif kind == 1:
+            column = rng.uniform(20.0, 80.0, n_samples)
+        elif kind == 2:
+            column = rng.integers(2000, 2026, n_samples).astype(np.float64)
+        else:
+            column = rng.normal(5e5, 2e4, n_samples)
+        X[:, n_onehot + k] = column
+        margin += rng.standard_normal() / np.sqrt(n_numeric) * (column - column.mean()) / column.std()
+    y = (rng.random(n_samples) < 1.0 / (1.0 + np.exp(-margin))).astype(np.float64)
+    return X, y

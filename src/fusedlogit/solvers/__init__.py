@@ -2,7 +2,10 @@
 
 - ``fitting``: ``fit``, the public entry point, ``FitResult`` and the registry of solvers;
 - ``newton``, ``newton_cg``, ``lbfgs``, ``gd``: one algorithm each;
-- ``common``: options, output, progress lines and the Armijo line search;
+- ``common``: options, output (with the status: why a solver stopped),
+  progress lines and the Armijo line search;
+- ``scaling``: the implicitly standardised coordinates that lbfgs and
+  newton-cg work in;
 - ``newton_core``: the compiled pieces every Newton fit shares (direction,
   step acceptance, separation test);
 - ``compiled``: the serial compiled Newton solver that ``fusedlogit.jit`` and

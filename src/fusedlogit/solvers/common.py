@@ -23,6 +23,17 @@ class SolverOptions:
     learning_rate: float | None = None
 
 
+#: Why a solver stopped (``SolverOutput.status``; ``fit`` adds "separation" and "non_finite"):
+#: "converged": the test of ``LogisticLoss.converged`` holds;
+#: "max_iter": the iteration limit was reached first;
+#: "rounding": J no longer decreases in floating point (no trial step of the line
+#: search along a descent direction lowers it beyond its rounding, or ``Progress.stalled``);
+#: "line_search": the line search failed for another reason (no descent direction,
+#: J not finite along it, or scipy's Wolfe search gave up while J still fell);
+#: "diverged": a fixed step (gd's learning_rate) made J or ∇J non-finite.
+STATUSES = ("converged", "max_iter", "rounding", "line_search", "diverged")
+
+
 @dataclasses.dataclass
 class SolverOutput:
     coef: np.ndarray
@@ -30,20 +41,36 @@ class SolverOutput:
     history: list
     loss: float  # J(coef)
     grad: np.ndarray  # ∇J(coef)
+    status: str  # one of STATUSES
+
+
+#: ``Progress.stalled``: this many iterations in a row that kept J within its
+#: rounding of the lowest J so far and did not lower the smallest max|∇J| so
+#: far.  Near the optimum a step may leave J unchanged in floating point while
+#: it shrinks ∇J; when ∇J stops shrinking too, rounding noise, not the
+#: optimum, drives the iterates, and more iterations cannot meet tol.
+STALL_ITERATIONS = 5
 
 
 class Progress:
-    """Per-iteration bookkeeping: history, verbose line, user callback."""
+    """Per-iteration bookkeeping: history, verbose line, user callback, stall count (``stalled``)."""
 
     def __init__(self, name, options, coef0, loss0, grad0):
         self.name, self.options = name, options
         self.history = [loss0]
         self._t0 = time.perf_counter()
+        self._best_loss, self._best_grad, self._flat = loss0, float(np.max(np.abs(grad0))), 0
         if options.verbose:
             print(f"[{name}] iter    0  loss {loss0:.12e}  max|grad| {np.max(np.abs(grad0)):.3e}")
 
     def __call__(self, k, coef, loss, grad, step):
+        from .newton_core import rounding_slack
+
         self.history.append(loss)
+        grad_max = float(np.max(np.abs(grad)))
+        flat = abs(loss - self._best_loss) <= rounding_slack(self._best_loss) and not grad_max < self._best_grad
+        self._flat = self._flat + 1 if flat else 0
+        self._best_loss, self._best_grad = min(self._best_loss, loss), min(self._best_grad, grad_max)
         if self.options.verbose:
             print(
                 f"[{self.name}] iter {k:4d}  loss {loss:.12e}  max|grad| {np.max(np.abs(grad)):.3e}"
@@ -52,25 +79,35 @@ class Progress:
         if self.options.callback is not None:
             self.options.callback(coef.copy())
 
+    @property
+    def stalled(self):
+        """Whether the last ``STALL_ITERATIONS`` iterations were all flat (J and max|∇J| as described there)."""
+        return self._flat >= STALL_ITERATIONS
+
 
 def armijo(objective, coef, loss, grad, direction, step=1.0):
     """Backtracking line search: t from ``step``, halved until ``newton_core.armijo_accepts``.
 
-    Returns (t, coef, loss, grad) at the accepted point, or None when no
-    step is accepted (the caller stops with its last iterate).
+    Returns (t, coef, loss, grad) at the accepted point.  When no step is
+    accepted (the caller stops with its last iterate) it returns why, as a
+    status: "rounding" if p is a descent direction and J was finite at the
+    trial points (J is smooth, so in exact arithmetic a small enough step
+    would decrease it: only rounding hides the decrease), else "line_search".
     """
     from .newton_core import MAX_BACKTRACKS, armijo_accepts, rounding_slack
 
     slope = float(grad @ direction)
     if not slope < 0:
-        return None
+        return "line_search"
     slack = rounding_slack(loss)
     grad_max = float(np.max(np.abs(grad)))
+    finite = True
     t = step
     for _ in range(MAX_BACKTRACKS):
         trial = coef + t * direction
         trial_loss, trial_grad = objective.loss_gradient(trial)
         if armijo_accepts(trial_loss, float(np.max(np.abs(trial_grad))), loss, grad_max, t, slope, slack):
             return t, trial, trial_loss, trial_grad
+        finite = bool(np.isfinite(trial_loss))  # the last, shortest trial decides
         t *= 0.5
-    return None
+    return "rounding" if finite else "line_search"

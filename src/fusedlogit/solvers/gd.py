@@ -13,7 +13,9 @@ def gradient_descent(objective, coef0, options):
     With ``learning_rate`` α the step is fixed.  Without it, α_k comes from
     Armijo backtracking started at 2·α_{k−1} (so it can grow back after a
     short step); this converges for any convex smooth J, linearly at a rate
-    set by cond(H), so it needs many iterations on badly scaled data.
+    set by cond(H), so it needs many iterations on badly scaled data: unlike
+    lbfgs and newton-cg it runs on the original columns, as the seeds' update
+    (and ``learning_rate``) are written for them.
     """
     coef = np.array(coef0, dtype=np.float64)
     loss, grad = objective.loss_gradient(coef)
@@ -21,20 +23,31 @@ def gradient_descent(objective, coef0, options):
     fixed = options.learning_rate
     alpha = fixed if fixed is not None else 1.0
     k = 0
-    while k < options.max_iter and not objective.converged(grad, options.tol):
+    while True:
+        if objective.converged(grad, options.tol):
+            status = "converged"
+            break
+        if k == options.max_iter:
+            status = "max_iter"
+            break
+        if progress.stalled:
+            status = "rounding"
+            break
         if fixed is not None:
             trial = coef - fixed * grad
             trial_loss, trial_grad = objective.loss_gradient(trial)
             if not (np.isfinite(trial_loss) and np.all(np.isfinite(trial_grad))):
-                break  # diverged: keep the last finite iterate
+                status = "diverged"  # keep the last finite iterate
+                break
             coef, loss, grad = trial, trial_loss, trial_grad
             step = fixed
         else:
             found = armijo(objective, coef, loss, grad, -grad, step=2 * alpha)
-            if found is None:
+            if isinstance(found, str):  # no step accepted: found says why
+                status = found
                 break
             alpha, coef, loss, grad = found
             step = alpha
         k += 1
         progress(k, coef, loss, grad, step * float(np.max(np.abs(grad))))
-    return SolverOutput(coef, k, progress.history, loss, grad)
+    return SolverOutput(coef, k, progress.history, loss, grad, status)

@@ -1,4 +1,4 @@
-"""``fit(solver="lbfgs")``: scipy's L-BFGS-B on the fused loss and gradient."""
+"""``fit(solver="lbfgs")``: scipy's L-BFGS-B on the fused loss and gradient, in standardised coordinates."""
 
 from __future__ import annotations
 
@@ -6,79 +6,92 @@ import numpy as np
 import scipy.optimize
 
 from .common import Progress, SolverOutput
+from .scaling import StandardisedObjective
 
-#: L-BFGS-B restarts allowed after it stops on J's rounding short of tol.
-LBFGS_RESTARTS = 5
+#: L-BFGS stops (status "rounding") after this many iterations in a row that
+#: each lowered J by no more than its rounding: from there its Wolfe line
+#: search, which needs J to decrease, only wastes evaluations.
+FLAT_ITERATIONS = 2
 
 
 def lbfgs(objective, coef0, options):
     """L-BFGS (Nocedal & Wright, Algorithm 7.5) as scipy's L-BFGS-B without bounds.
 
-    Each function evaluation is one fused ``loss_gradient`` pass.  scipy's
-    ``gtol`` is max|∇J| ≤ tol, made stricter (tol / max_j max(1, 1/ρ_j)) on a
-    restart where only the test of ``LogisticLoss.converged`` on columns of
-    small scale is left; ``ftol=0`` so that it never stops on a small
-    relative decrease of J before the gradient test holds.  When it
-    still stops short of tol because J stops decreasing in floating point, it
-    is restarted from there (up to ``LBFGS_RESTARTS`` times, while max|∇J|
-    keeps falling).  ``n_iter`` counts the iterations of all runs.
+    It runs in standardised coordinates θ (``scaling``), where unscaled
+    columns no longer make the problem ill-conditioned.  Each function
+    evaluation is one fused ``loss_gradient`` pass.  scipy's own stopping
+    tests are switched off (``gtol=0``, ``ftol=0``); after every iteration the
+    callback tests ``LogisticLoss.converged`` on ∇J in the original
+    coefficients, and halts the run when it holds ("converged") or when J has
+    stopped decreasing in floating point (``FLAT_ITERATIONS``, "rounding").
+    Otherwise scipy stops at the iteration limit ("max_iter") or when its line
+    search fails: "rounding" if no trial point of that search lowered J by
+    more than its rounding, else "line_search".  ``fit`` finishes a run that
+    stops on rounding or its line search with Newton-CG (``FINISHING_SOLVER``).
     """
-    state = {}
+    from .newton_core import rounding_slack
 
-    def fun(x):
-        loss, grad = objective.loss_gradient(x)
-        state["x"], state["loss"], state["grad"] = x.copy(), loss, grad
+    problem = StandardisedObjective(objective)
+    state = {"trial_losses": [], "flat": 0, "status": None}
+
+    def fun(theta):
+        loss, grad = problem.loss_gradient(theta)
+        state["theta"], state["loss"], state["grad"] = theta.copy(), loss, grad
+        state["trial_losses"].append(loss)
         return loss, grad
 
-    coef = np.array(coef0, dtype=np.float64)
-    loss0, grad0 = fun(coef)
-    progress = Progress("lbfgs", options, coef, loss0, grad0)
-    previous = [coef]
+    theta = problem.theta(coef0)
+    loss, grad = fun(theta)
+    coef = problem.coef(theta)
+    progress = Progress("lbfgs", options, coef, loss, problem.original_gradient(grad))
+    last = {"coef": coef, "loss": loss}
 
     def callback(intermediate_result):
         x = intermediate_result.x
-        if "x" in state and np.array_equal(state["x"], x):
+        if np.array_equal(state["theta"], x):
             loss, grad = state["loss"], state["grad"]
         else:  # not the last evaluated point (never seen in practice): evaluate
-            loss, grad = objective.loss_gradient(x)
-        step = float(np.max(np.abs(x - previous[0])))
-        previous[0] = x.copy()
-        progress(len(progress.history), x, loss, grad, step)
+            loss, grad = fun(x)
+        coef = problem.coef(x)
+        step = float(np.max(np.abs(coef - last["coef"])))
+        progress(len(progress.history), coef, loss, problem.original_gradient(grad), step)
+        state["flat"] = state["flat"] + 1 if loss >= last["loss"] - rounding_slack(last["loss"]) else 0
+        last["coef"], last["loss"] = coef, loss
+        state["trial_losses"] = []
+        if problem.converged(grad, options.tol):
+            state["status"] = "converged"
+        elif state["flat"] >= FLAT_ITERATIONS:
+            state["status"] = "rounding"
+        if state["status"] is not None:
+            raise StopIteration
 
-    loss, grad, n_iter = loss0, grad0, 0
-    gtol = options.tol
-    # L-BFGS-B also stops when J no longer decreases in floating point, which
-    # on unscaled data can happen while max|∇J| is still above tol; a restart
-    # (fresh curvature memory) often gets further, so allow a few.
-    for _ in range(LBFGS_RESTARTS + 1):
-        if objective.converged(grad, options.tol) or n_iter >= options.max_iter:
-            break
-        grad_max = float(np.max(np.abs(grad)))
-        if grad_max <= gtol:  # max|∇J| ≤ tol holds but not the test on small columns: ask scipy for more
-            gtol = options.tol / float(objective.gradient_weights().max())
-        res = scipy.optimize.minimize(
-            fun,
-            coef,
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={
-                "maxiter": options.max_iter - n_iter,
-                "maxfun": 10 * (options.max_iter - n_iter) + 20,
-                "gtol": gtol,
-                "ftol": 0.0,
-                "maxcor": 20,
-                "maxls": 50,
-            },
-        )
-        n_iter += int(res.nit)
-        if not np.all(np.isfinite(res.x)):
-            break
-        coef = np.array(res.x, dtype=np.float64)
-        if np.array_equal(state["x"], coef):
-            loss, grad = state["loss"], state["grad"]
-        else:
-            loss, grad = objective.loss_gradient(coef)
-        if not np.max(np.abs(grad)) < grad_max:  # the restart made no progress
-            break
-    return SolverOutput(coef, n_iter, progress.history, loss, grad)
+    if problem.converged(grad, options.tol):
+        return SolverOutput(coef, 0, progress.history, loss, problem.original_gradient(grad), "converged")
+    res = scipy.optimize.minimize(
+        fun,
+        theta,
+        method="L-BFGS-B",
+        jac=True,
+        callback=callback,
+        options={
+            "maxiter": options.max_iter,
+            "maxfun": 10 * options.max_iter + 20,
+            "gtol": 0.0,
+            "ftol": 0.0,
+            "maxcor": 20,
+            "maxls": 50,
+        },
+    )
+    theta = np.array(res.x, dtype=np.float64)
+    if np.array_equal(state["theta"], theta):
+        loss, grad = state["loss"], state["grad"]
+    else:
+        loss, grad = problem.loss_gradient(theta)
+    status = state["status"]
+    if status is None and int(res.nit) >= options.max_iter:
+        status = "max_iter"
+    elif status is None:  # scipy gave up: its line search failed or the evaluations ran out
+        fell = min(state["trial_losses"], default=np.inf) < loss - rounding_slack(loss)
+        status = "line_search" if fell or not np.isfinite(loss) else "rounding"
+    coef, grad = problem.coef(theta), problem.original_gradient(grad)
+    return SolverOutput(coef, int(res.nit), progress.history, loss, grad, status)

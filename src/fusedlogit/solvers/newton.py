@@ -76,17 +76,27 @@ def newton(objective, coef0, options):
     coef = np.array(coef0, dtype=np.float64)
     loss, grad = objective.loss_gradient(coef)
     progress = Progress("newton", options, coef, loss, grad)
-    sample = _row_subsample(objective)
+    sample = row_subsample(objective)
     k = 0
     factor = None
-    while k < options.max_iter and not objective.converged(grad, options.tol):
+    while True:
+        if objective.converged(grad, options.tol):
+            status = "converged"
+            break
+        if k == options.max_iter:
+            status = "max_iter"
+            break
+        if progress.stalled:
+            status = "rounding"
+            break
         fresh = factor is None
         if fresh:
             factor = HessianFactor((sample or objective).hessian(coef), MAX_SHIFTS)
         direction = factor.newton_step(grad)
         found = armijo(objective, coef, loss, grad, direction)
-        if found is None:
+        if isinstance(found, str):  # no step accepted: found says why
             if fresh and sample is None:
+                status = found
                 break
             if fresh:
                 sample = None  # the subsample's curvature gave no descent: exact from now on
@@ -101,10 +111,10 @@ def newton(objective, coef0, options):
         grad = new_grad
         k += 1
         progress(k, coef, loss, grad, t * float(np.max(np.abs(direction))))
-    return SolverOutput(coef, k, progress.history, loss, grad)
+    return SolverOutput(coef, k, progress.history, loss, grad, status)
 
 
-def _row_subsample(objective):
+def row_subsample(objective):
     """The objective on every k-th row (about ``NEWTON_SUBSAMPLE_ROWS``), or None.
 
     None when the data have fewer than ``NEWTON_SUBSAMPLE_MIN_ROWS`` rows, the
