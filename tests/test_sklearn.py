@@ -79,10 +79,38 @@ def test_any_two_labels_and_output_shapes(cancer):
     np.testing.assert_allclose(proba[:, 1], LogisticRegression().fit(X, 1 - y).predict_proba(X)[:, 1], atol=1e-12)
 
 
-def test_more_than_two_classes_is_a_clear_error():
-    X = np.random.default_rng(0).standard_normal((30, 2))
-    with pytest.raises(ValueError, match="Only binary classification"):
-        LogisticRegression().fit(X, np.arange(30) % 3)
+@pytest.mark.parametrize("loader", ["iris", "wine", "digits"])
+def test_multiclass_matches_sklearn_multinomial(loader):
+    """scikit-learn's multinomial LogisticRegression (C = 1) on its own data: the same minimiser."""
+    from sklearn import datasets
+    from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = getattr(datasets, f"load_{loader}")(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    labels = np.array(["setosa", "versicolor", "virginica", "d3", "d4", "d5", "d6", "d7", "d8", "d9"])[y]
+    ours = LogisticRegression(C=1.0).fit(X, labels)
+    theirs = SkLogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(X, labels)
+    K = len(np.unique(y))
+    assert ours.coef_.shape == (K, X.shape[1]) and ours.intercept_.shape == (K,)
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=2e-5 * max(1.0, np.abs(theirs.coef_).max()))
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-4)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+    assert np.mean(ours.predict(X) == theirs.predict(X)) > 0.99
+    np.testing.assert_allclose(np.exp(ours.predict_log_proba(X)), ours.predict_proba(X), rtol=1e-10)
+    assert ours.decision_function(X).shape == (len(y), K)
+
+
+def test_multiclass_without_penalty_is_centred_and_offset_is_refused():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    y = np.argmax(X @ rng.standard_normal((3, 4)) + rng.gumbel(size=(300, 4)), axis=1)
+    est = LogisticRegression(penalty=None).fit(X, y)
+    np.testing.assert_allclose(est.coef_.sum(axis=0), 0.0, atol=1e-12)
+    assert abs(est.intercept_.sum()) < 1e-12
+    with pytest.raises(ValueError, match="offset"):
+        LogisticRegression().fit(X, y, offset=np.zeros(300))
 
 
 @pytest.mark.parametrize(

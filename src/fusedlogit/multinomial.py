@@ -144,6 +144,10 @@ class MultinomialLoss(LogisticLoss):
         keep = index[:, :d].ravel()
         return H[np.ix_(keep, keep)]
 
+    def class_shares(self):
+        """π_k = Σ_i s_i Y_ik / Σ_i s_i, shape (K,)."""
+        return self._data.class_shares()
+
     def predict_proba(self, coef):
         """softmax(X Wᵀ + b) for the data held, shape (n_samples, K)."""
         return self._data.multinomial_probabilities(*self._split(coef))
@@ -167,7 +171,7 @@ class MultinomialLoss(LogisticLoss):
         """
         coef = np.zeros((self.n_classes, self._width))
         if self.fit_intercept:
-            shares = self._data.class_shares()
+            shares = self.class_shares()
             if np.all(shares > 0):
                 logs = np.log(shares)
                 coef[:, -1] = logs - logs.mean()
@@ -228,6 +232,11 @@ class ReferenceClassLoss:
     def _reduce(self, full):
         return np.asarray(full).reshape(-1, self._width)[1:].ravel()
 
+    def reduce(self, coef):
+        """θ of a full coef: every class's row minus class 0's."""
+        rows = np.asarray(coef, dtype=np.float64).reshape(-1, self._width)
+        return (rows[1:] - rows[0]).ravel()
+
     def loss(self, theta):
         return self.objective.loss(self.embed(theta))
 
@@ -255,8 +264,7 @@ class ReferenceClassLoss:
         return float((g * self.gradient_weights()).max(initial=0.0)) <= tol
 
     def initial_coef(self):
-        full = self.objective.initial_coef().reshape(-1, self._width)
-        return (full[1:] - full[0]).ravel()
+        return self.reduce(self.objective.initial_coef())
 
     def row_subsample(self, step):
         sub = self.objective.row_subsample(step)

@@ -10,30 +10,34 @@ import numbers
 import warnings
 
 import numpy as np
+from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .backends.reference import expit
 from .exceptions import ConvergenceWarning
 from ._validation import as_offset
+from .multinomial import MultinomialLoss
 from .objective import LogisticLoss
 from .solvers import SOLVERS, fit
 from .solvers.fitting import start_point
 
 
 class LogisticRegression(LinearClassifierMixin, BaseEstimator):
-    """Binary logistic regression fitted by ``fusedlogit.fit``.
+    """Binary and multinomial logistic regression fitted by ``fusedlogit.fit``.
 
     Minimises the same objective as ``sklearn.linear_model.LogisticRegression``
     with the same C: with sample weights s_i (all ones by default)::
 
         C Σ s_i ℓ_i + ½||w||²   ⇔   J = (1/S) Σ s_i ℓ_i + (l2/2)||w||²,  l2 = 1/(C·S),  S = Σ s_i
 
-    (the intercept is not penalised).  ``penalty=None`` or ``C=np.inf`` fits the
+    (the intercept is not penalised).  With more than two classes ℓ_i is the
+    softmax (multinomial) loss and ||W||² the squared Frobenius norm, as in
+    scikit-learn's multinomial model.  ``penalty=None`` or ``C=np.inf`` fits the
     unpenalised MLE.  With ``class_weight``, s_i is sample_weight_i times the
     weight of y_i's class, as in scikit-learn.
 
@@ -62,15 +66,17 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray (2,), the labels; ``classes_[1]`` is the positive class.
-    coef_ : ndarray (1, n_features), X's dtype (float32 for float32 X)
-    intercept_ : ndarray (1,), X's dtype
+    classes_ : ndarray (K,), the labels; with two, ``classes_[1]`` is the positive class.
+    coef_ : ndarray (1, n_features) for two classes, (K, n_features) for more;
+        X's dtype (float32 for float32 X)
+    intercept_ : ndarray (1,) or (K,), X's dtype
     n_iter_ : ndarray (1,)
     n_features_in_, feature_names_in_ : as usual in scikit-learn.
 
     Warnings from the solver (no convergence, separation) are re-emitted as
-    ``sklearn.exceptions.ConvergenceWarning``.  More than two classes raise
-    ``ValueError``.
+    ``sklearn.exceptions.ConvergenceWarning``.  Without a penalty the
+    multinomial coefficients are returned centred (Σ_k coef_[k] = 0, and so
+    the intercepts), the one solution of the unidentified model.
     """
 
     def __init__(
@@ -114,14 +120,8 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
             self, X, y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32], order="C"
         )
         check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
-        if y_type != "binary":
-            raise ValueError(
-                f"Only binary classification is supported. The type of the target is {y_type}; "
-                "multinomial logistic regression is not available yet."
-            )
         self.classes_ = np.unique(y)
-        if len(self.classes_) != 2:
+        if len(self.classes_) < 2:
             raise ValueError(
                 f"This solver needs samples of 2 classes in the data, but the data contain only one class: "
                 f"{self.classes_[0]!r}"
@@ -134,31 +134,43 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         if total <= 0:
             raise ValueError("sample_weight sums to zero")
         l2 = 0.0 if self.penalty is None or np.isinf(self.C) else 1.0 / (self.C * total)
+        K = len(self.classes_)
+        rows = 1 if K == 2 else K
         coef0 = intercept0 = None
-        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (1, X.shape[1]):
-            coef0 = self.coef_[0]
-            intercept0 = float(self.intercept_[0]) if self.fit_intercept else None
-
-        labels = (y == self.classes_[1]).astype(X.dtype)
+        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (rows, X.shape[1]):
+            coef0 = self.coef_[0] if K == 2 else self.coef_
+            if self.fit_intercept:
+                intercept0 = float(self.intercept_[0]) if K == 2 else self.intercept_
+        if K == 2:
+            labels = (y == self.classes_[1]).astype(X.dtype)
+        else:
+            if offset is not None:
+                raise ValueError("offset is not supported for more than two classes")
+            labels = np.searchsorted(self.classes_, y)
         if self.max_iter == 0:  # scikit-learn's meaning: no iteration, keep the start point
-            objective = LogisticLoss(
-                X, labels, sample_weight=sample_weight, offset=offset, fit_intercept=self.fit_intercept
-            )
-            start = start_point(objective, coef0, intercept0)
+            if K == 2:
+                objective = LogisticLoss(
+                    X, labels, sample_weight=sample_weight, offset=offset, fit_intercept=self.fit_intercept
+                )
+            else:
+                objective = MultinomialLoss(
+                    X, labels, n_classes=K, sample_weight=sample_weight, fit_intercept=self.fit_intercept
+                )
+            start = start_point(objective, coef0, intercept0).reshape(rows, -1)
             warnings.warn("max_iter=0: no iteration was run; coef_ is the start point", SklearnConvergenceWarning,
                           stacklevel=2)
             d = X.shape[1]
-            self.coef_ = start[:d].reshape(1, -1).astype(X.dtype)
-            self.intercept_ = np.array([start[d] if self.fit_intercept else 0.0], dtype=X.dtype)
+            self.coef_ = start[:, :d].astype(X.dtype)
+            self.intercept_ = (start[:, d] if self.fit_intercept else np.zeros(rows)).astype(X.dtype)
             self.n_iter_ = np.array([0])
             return self
-        result = self._fit(X, labels, l2, sample_weight, offset, coef0, intercept0)
-        self.coef_ = result.coef.reshape(1, -1).astype(X.dtype)  # float32 X: float32 coef_, as scikit-learn
-        self.intercept_ = np.array([result.intercept], dtype=X.dtype)
+        result = self._fit(X, labels, K, l2, sample_weight, offset, coef0, intercept0)
+        self.coef_ = result.coef.reshape(rows, -1).astype(X.dtype)  # float32 X: float32 coef_, as scikit-learn
+        self.intercept_ = np.atleast_1d(result.intercept).astype(X.dtype)
         self.n_iter_ = np.array([result.n_iter])
         return self
 
-    def _fit(self, X, labels, l2, sample_weight, offset, coef0, intercept0):
+    def _fit(self, X, labels, n_classes, l2, sample_weight, offset, coef0, intercept0):
         """``fusedlogit.fit``, its warnings re-emitted as scikit-learn's ConvergenceWarning."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -169,6 +181,7 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                 fit_intercept=self.fit_intercept,
                 sample_weight=sample_weight,
                 offset=offset,
+                n_classes=None if n_classes == 2 else n_classes,
                 solver=self.solver,
                 tol=self.tol,
                 max_iter=self.max_iter,
@@ -182,29 +195,37 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         return result
 
     def decision_function(self, X, offset=None):
-        """The margins x·coef_ + intercept_ (+ offset), shape (n_samples,)."""
+        """The margins x·coef_ + intercept_ (+ offset): (n_samples,) for two classes, else (n_samples, K)."""
         z = super().decision_function(X)
-        return z if offset is None else z + as_offset(offset, z.shape[0])
+        if offset is None:
+            return z
+        if z.ndim == 2:
+            raise ValueError("offset is not supported for more than two classes")
+        return z + as_offset(offset, z.shape[0])
 
     def predict(self, X, offset=None):
-        """The class of larger probability, shape (n_samples,)."""
-        positive = self.decision_function(X, offset) > 0  # first: it raises NotFittedError before fit
-        return self.classes_[positive.astype(int)]
+        """The class of largest probability, shape (n_samples,)."""
+        z = self.decision_function(X, offset)  # first: it raises NotFittedError before fit
+        return self.classes_[np.argmax(z, axis=1) if z.ndim == 2 else (z > 0).astype(int)]
 
     def predict_proba(self, X, offset=None):
-        """Columns [P(classes_[0]), P(classes_[1])], shape (n_samples, 2)."""
+        """P(classes_[k] | x), shape (n_samples, K): σ(∓z) for two classes, softmax(z) for more."""
         z = self.decision_function(X, offset)
+        if z.ndim == 2:
+            return softmax(z, axis=1)  # max-shifted: exact for any margin
         return np.column_stack([expit(-z), expit(z)])  # 1 − σ(z) = σ(−z), exact in the tail
 
     def predict_log_proba(self, X, offset=None):
-        """log of ``predict_proba``, shape (n_samples, 2)."""
+        """log of ``predict_proba``, shape (n_samples, K)."""
         z = self.decision_function(X, offset)
+        if z.ndim == 2:
+            return log_softmax(z, axis=1)
         # log σ(z) = −softplus(−z), log(1 − σ(z)) = −softplus(z): exact in both tails
         return np.column_stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.multi_class = True
         tags.input_tags.sparse = True
         return tags
 

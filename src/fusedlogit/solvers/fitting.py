@@ -22,10 +22,19 @@ import warnings
 
 import numpy as np
 
-from .._validation import check_bool, check_choice, check_max_iter, check_positive, check_tol
 from .._threads import blas_limits, fit_threads
+from .._validation import (
+    as_numeric_array,
+    check_bool,
+    check_choice,
+    check_max_iter,
+    check_positive,
+    check_tol,
+    is_dask_array,
+)
 from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning, SeparationWarning
+from ..multinomial import MultinomialLoss, ReferenceClassLoss
 from ..objective import LogisticLoss
 from .common import SolverOptions, SolverOutput
 from .gd import gradient_descent
@@ -130,27 +139,40 @@ class FitResult:
     loglike: float = np.nan
     llnull: float = np.nan
     feature_names: tuple = ()
+    n_classes: int = 2
     _cov: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def __repr__(self):
         """One line: what ran and where it stopped (the arrays are attributes)."""
+        shape = (
+            f"n_features={self.coef.shape[0]}, intercept={self.intercept:.6g}"
+            if self.n_classes == 2
+            else f"n_classes={self.n_classes}, n_features={self.coef.shape[1]}"
+        )
         return (
             f"FitResult(solver={self.solver!r}, status={self.status!r}, converged={self.converged}, "
-            f"n_iter={self.n_iter}, loss={self.loss:.10g}, grad_max={self.grad_max:.3g}, "
-            f"n_features={self.coef.shape[0]}, intercept={self.intercept:.6g})"
+            f"n_iter={self.n_iter}, loss={self.loss:.10g}, grad_max={self.grad_max:.3g}, {shape})"
         )
 
     @property
     def cov(self):
-        """The covariance of [coef..., intercept] (see the class docstring)."""
+        """The covariance of ``params`` flattened (see the class docstring)."""
         if self._cov is None:
-            self._cov = np.full((self.stderr.shape[0],) * 2, np.nan)
+            self._cov = np.full((self.stderr.size,) * 2, np.nan)
         return self._cov
 
     @property
     def params(self):
-        """[coef..., intercept] (without intercept: coef), the order of ``stderr`` and ``cov``."""
-        return self.coef.copy() if self.stderr.shape[0] == self.coef.shape[0] else np.append(self.coef, self.intercept)
+        """The parameters of ``stderr`` and ``cov``.
+
+        Binary: [coef..., intercept] (without intercept: coef).  Multinomial:
+        the reference-class parametrisation, row k − 1 = [coef[k] − coef[0],
+        intercept[k] − intercept[0]] for k = 1..K−1, shape (K − 1, width).
+        """
+        if self.n_classes == 2:
+            return self.coef.copy() if self.stderr.shape[0] == self.coef.shape[0] else np.append(self.coef, self.intercept)
+        rows = self.coef if self.stderr.shape[1] == self.coef.shape[1] else np.column_stack([self.coef, self.intercept])
+        return rows[1:] - rows[0]
 
     @property
     def zvalues(self):
@@ -165,14 +187,14 @@ class FitResult:
         return 2.0 * stats.norm.sf(np.abs(self.zvalues))
 
     def conf_int(self, alpha=0.05):
-        """Wald confidence intervals params ± z_{1−α/2}·stderr, shape (n_coef, 2)."""
+        """Wald confidence intervals params ± z_{1−α/2}·stderr, shape params.shape + (2,)."""
         from scipy import stats
 
         alpha = float(alpha)
         if not 0.0 < alpha < 1.0:
             raise ValueError(f"alpha must be in (0, 1), got {alpha}")
         half = stats.norm.isf(alpha / 2) * self.stderr
-        return np.column_stack([self.params - half, self.params + half])
+        return np.stack([self.params - half, self.params + half], axis=-1)
 
     @property
     def pseudo_r2(self):
@@ -183,7 +205,9 @@ class FitResult:
         """The coefficient table and the fit's statistics, as a string to print."""
         from .inference import coefficient_table, format_table
 
-        names = list(self.feature_names) + (["intercept"] if self.stderr.shape[0] > self.coef.shape[0] else [])
+        names = list(self.feature_names) + (["intercept"] if self.stderr.shape[-1] > len(self.feature_names) else [])
+        if self.n_classes > 2:  # one block of rows per class against class 0
+            names = [f"{name} [{k} vs 0]" for k in range(1, self.n_classes) for name in names]
         level = f"{100 * (1 - alpha):g}%"
         header = ("", "coef", "std err", "z", "P>|z|", f"[{level}", "interval]")
         facts = [
@@ -192,7 +216,7 @@ class FitResult:
             f"pseudo-R²: {self.pseudo_r2:.4f}",
             f"covariance: {self.cov_type}",
         ]
-        table = format_table(header, coefficient_table(names, self.params, self.stderr, alpha))
+        table = format_table(header, coefficient_table(names, self.params.ravel(), self.stderr.ravel(), alpha))
         return "\n".join(facts + [""] + table)
 
 
@@ -289,6 +313,7 @@ def fit(
     fit_intercept=True,
     sample_weight=None,
     offset=None,
+    n_classes=None,
     solver="auto",
     tol=1e-8,
     max_iter=None,
@@ -309,6 +334,17 @@ def fit(
     ----------
     X, y, sample_weight, offset, fit_intercept, l2, backend, n_threads
         As for ``LogisticLoss`` (mean reduction, S = Σ s_i).
+    n_classes : int, optional
+        Fit the multinomial (softmax) model of ``MultinomialLoss`` when
+        n_classes ≥ 3 is given, y is an (n, K) matrix of soft labels, or y's
+        labels (integers 0..K−1) go beyond 1; otherwise the binary model.
+        Then ``coef`` is (K, n_features) and ``intercept`` (K,); with l2 = 0
+        the model is not identified and the centred solution is returned
+        (Σ_k coef[k] = 0, Σ_k intercept[k] = 0), fitted in the
+        reference-class parametrisation (``params``), whose ``stderr`` (K − 1,
+        width) and ``cov`` statsmodels' MNLogit reports.  Every class needs
+        samples of positive weight.  No ``offset``; ``cov_type`` "nonrobust"
+        only.
     solver : {"auto", "newton", "lbfgs", "newton-cg", "gd"}
         "auto" is "newton" for at most ``AUTO_NEWTON_MAX_COEF`` = 1000
         coefficients (intercept included), else "lbfgs" (``resolve_solver``).
@@ -390,23 +426,27 @@ def fit(
     if callback is not None and not callable(callback):
         raise ValueError("callback must be callable or None")
 
-    objective = LogisticLoss(
-        X,
-        y,
-        sample_weight=sample_weight,
-        offset=offset,
-        fit_intercept=fit_intercept,
-        l2=l2,
-        backend=backend,
-        n_threads=n_threads,
-    )
+    multinomial = _is_multiclass(y, n_classes)
+    common = {"sample_weight": sample_weight, "fit_intercept": fit_intercept, "l2": l2, "backend": backend,
+              "n_threads": n_threads}
+    if multinomial:
+        if offset is not None:
+            raise ValueError("offset is not supported for multinomial models")
+        if cov_type != "nonrobust":
+            raise ValueError(f"cov_type must be 'nonrobust' for multinomial models, got {cov_type!r}")
+        objective = MultinomialLoss(X, y, n_classes=n_classes, **common)
+        _check_every_class_present(objective)
+        # l2 = 0: fit θ_k = coef_k − coef_0 (the model is identified there, its Hessian non-singular)
+        problem = ReferenceClassLoss(objective) if objective.l2 == 0.0 else objective
+    else:
+        objective = problem = LogisticLoss(X, y, offset=offset, **common)
     if objective.n_coef == 0:
         raise ValueError("X has no columns and fit_intercept=False: there is no coefficient to fit")
     if (cov_type == "cluster") != (groups is not None):
         raise ValueError("groups is needed for cov_type='cluster', and only there")
     clusters = group_codes(groups, objective.n_samples) if cov_type == "cluster" else None
     names = _feature_names(feature_names, X, objective.n_features)
-    name = resolve_solver(solver, objective.n_coef)
+    name = resolve_solver(solver, problem.n_coef)
     options = SolverOptions(
         tol=tol,
         max_iter=DEFAULT_MAX_ITER[name] if max_iter is None else max_iter,
@@ -416,37 +456,47 @@ def fit(
     )
     with fit_threads():  # BLAS at one thread, but where the caller gave n_threads (see _threads)
         start = start_point(objective, coef0, intercept0)
-        out, stages = finish_stalled(name, objective, SOLVER_FUNCTIONS[name](objective, start, options), options)
+        if problem is not objective:
+            start = problem.reduce(start)
+        out, stages = finish_stalled(name, problem, SOLVER_FUNCTIONS[name](problem, start, options), options)
 
         coef, loss, grad = out.coef, out.loss, out.grad
         grad_max = float(np.max(np.abs(grad)))
-        converged = objective.converged(grad, options.tol) and bool(np.isfinite(loss))  # a NaN loss never converged
+        converged = problem.converged(grad, options.tol) and bool(np.isfinite(loss))  # a NaN loss never converged
         cov, separated = None, False
-        if objective.l2 == 0.0 and objective.n_coef > INFERENCE_MAX_COEF:
+        if problem.l2 == 0.0 and problem.n_coef > INFERENCE_MAX_COEF:
             warnings.warn(
-                f"stderr and cov are not computed for {objective.n_coef} > INFERENCE_MAX_COEF = {INFERENCE_MAX_COEF} "
-                f"coefficients (their Hessian alone would take {8 * objective.n_coef**2 / 1e9:.1f} GB); "
+                f"stderr and cov are not computed for {problem.n_coef} > INFERENCE_MAX_COEF = {INFERENCE_MAX_COEF} "
+                f"coefficients (their Hessian alone would take {8 * problem.n_coef**2 / 1e9:.1f} GB); "
                 "nor is the test for separation",
                 UserWarning,
                 stacklevel=2,
             )
-        elif objective.l2 == 0.0:
-            cov, separated = _mle_covariance(objective, coef, grad, converged)
+        elif problem.l2 == 0.0:
+            cov, separated = _mle_covariance(problem, coef, grad, converged)
             if cov is not None:
-                cov = sandwich(objective, coef, cov, cov_type, clusters)
+                cov = sandwich(problem, coef, cov, cov_type, clusters)
         if separated:
             status = "separation"  # the SeparationWarning has said so
         elif not np.isfinite(loss):
             status = "non_finite"
         else:
             status = "converged" if converged else out.status
-        message = stop_message(status, stages, objective, out, options.tol)
+        message = stop_message(status, stages, problem, out, options.tol)
         if status not in ("converged", "separation"):
             warnings.warn(message, ConvergenceWarning, stacklevel=2)
-        stderr = np.full(objective.n_coef, np.nan) if cov is None else np.sqrt(np.diag(cov))
-        w, b = (coef[:-1], float(coef[-1])) if objective.fit_intercept else (coef, 0.0)
+        stderr = np.full(problem.n_coef, np.nan) if cov is None else np.sqrt(np.diag(cov))
+        if multinomial:
+            full = _centred(problem, coef)
+            d = objective.n_features
+            w, b = full[:, :d].copy(), (full[:, d].copy() if objective.fit_intercept else np.zeros(full.shape[0]))
+            stderr = stderr.reshape(-1, full.shape[1]) if problem is not objective else np.full(
+                (full.shape[0] - 1, full.shape[1]), np.nan)
+            coef = full.ravel()
+        else:
+            w, b = (coef[:-1].copy(), float(coef[-1])) if objective.fit_intercept else (coef.copy(), 0.0)
         return FitResult(
-            coef=w.copy(),
+            coef=w,
             intercept=b,
             n_iter=out.n_iter,
             converged=converged,
@@ -462,6 +512,7 @@ def fit(
             loglike=objective.log_likelihood(coef, loss),
             llnull=objective.null_log_likelihood(),
             feature_names=names,
+            n_classes=getattr(objective, "n_classes", 2),
             _cov=cov,
         )
 
@@ -478,23 +529,81 @@ def _feature_names(names, X, d):
 
 
 def start_point(objective, coef0=None, intercept0=None):
-    """The start point: ``objective.initial_coef()`` with the caller's coef0 and intercept0 put in."""
+    """The start point: ``objective.initial_coef()`` with the caller's coef0 and intercept0 put in.
+
+    Binary: coef0 (d,), intercept0 a number; multinomial: coef0 (K, d), intercept0 (K,).
+    """
     start = objective.initial_coef()
     d = objective.n_features
+    classes = getattr(objective, "n_classes", None)
+    rows = start.reshape(classes or 1, -1)  # a view: writing rows writes start
     if coef0 is not None:
         coef0 = np.asarray(coef0, dtype=np.float64)
-        if coef0.shape != (d,):
-            raise ValueError(f"coef0 must have shape ({d},) = (n_features,), got {coef0.shape}")
+        shape = (d,) if classes is None else (classes, d)
+        if coef0.shape != shape:
+            what = "(n_features,)" if classes is None else "(n_classes, n_features)"
+            raise ValueError(f"coef0 must have shape {shape} = {what}, got {coef0.shape}")
         if not np.isfinite(coef0).all():
             raise ValueError("coef0 contains NaN or infinity")
-        start[:d] = coef0
+        rows[:, :d] = coef0
     if intercept0 is not None:
         if not objective.fit_intercept:
             raise ValueError("intercept0 needs fit_intercept=True")
-        if isinstance(intercept0, (bool, np.bool_)) or not np.isfinite(float(intercept0)):
-            raise ValueError(f"intercept0 must be a finite number, got {intercept0!r}")
-        start[d] = float(intercept0)
+        if classes is None:
+            if isinstance(intercept0, (bool, np.bool_)) or not np.isfinite(float(intercept0)):
+                raise ValueError(f"intercept0 must be a finite number, got {intercept0!r}")
+        else:
+            intercept0 = np.asarray(intercept0, dtype=np.float64)
+            if intercept0.shape != (classes,) or not np.isfinite(intercept0).all():
+                raise ValueError(f"intercept0 must be {classes} finite numbers (one per class), got {intercept0!r}")
+        rows[:, d] = intercept0
     return start
+
+
+def _is_multiclass(y, n_classes):
+    """Whether ``fit`` fits the multinomial model (see its n_classes)."""
+    if n_classes is not None:
+        if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+        return n_classes >= 3
+    if np.ndim(y) == 2:
+        return True
+    if np.ndim(y) != 1 or len(y) == 0:
+        return False  # the binary validation names what is wrong
+    if is_dask_array(y):
+        top = float(y.max().compute())
+    else:
+        labels = as_numeric_array("y", y)
+        if labels.dtype.kind not in "biuf":
+            return False
+        top = float(np.max(labels))
+    return bool(np.isfinite(top) and top > 1)
+
+
+def _check_every_class_present(objective):
+    """A class without samples of positive weight has no finite maximum-likelihood intercept."""
+    missing = np.flatnonzero(~(objective.class_shares() > 0))
+    if missing.size:
+        raise ValueError(
+            f"y: class {int(missing[0])} of 0..{objective.n_classes - 1} has no samples (of positive weight); "
+            "label the classes 0..K-1, e.g. with np.unique(y, return_inverse=True)"
+        )
+
+
+def _centred(problem, coef):
+    """The (K, width) multinomial solution with Σ_k coef[k] = 0 and Σ_k intercept[k] = 0.
+
+    From θ (l2 = 0: the reference-class problem) every column is centred;
+    with l2 > 0 the minimiser already has Σ_k w_k = 0 and only the
+    unpenalised intercepts, determined up to a common shift, are centred.
+    """
+    if isinstance(problem, ReferenceClassLoss):
+        full = problem.embed(coef).reshape(problem.n_classes, -1)
+        return full - full.mean(axis=0)
+    full = np.array(coef, dtype=np.float64).reshape(problem.n_classes, -1)
+    if problem.fit_intercept:
+        full[:, -1] -= full[:, -1].mean()
+    return full
 
 
 def _mle_covariance(objective, coef, grad, converged):
