@@ -11,7 +11,7 @@ from .objective import LogisticLoss, check_gradient, predict_proba
 from .precompile import precompile
 from .solvers import FitResult, fit
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ConvergenceWarning",
