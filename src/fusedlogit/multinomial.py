@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_bool, check_choice, check_l2, check_n_threads
-from .backends import BACKENDS, make_backend
-from .objective import REDUCTIONS, LogisticLoss
+from .objective import LogisticLoss
 
 
 class MultinomialLoss(LogisticLoss):
@@ -59,19 +57,8 @@ class MultinomialLoss(LogisticLoss):
         backend="numba",
         n_threads=None,
     ):
-        check_choice("backend", backend, BACKENDS)
-        check_choice("reduction", reduction, REDUCTIONS)
-        l2 = check_l2(l2)
-        if backend == "numba":
-            from . import _config
-
-            n_threads = check_n_threads(n_threads, _config.max_threads())
-        else:
-            n_threads = check_n_threads(n_threads)
-        data = make_backend(
-            X, y, sample_weight, backend=backend, n_threads=n_threads, n_classes="infer" if n_classes is None else n_classes
-        )
-        self._setup(data, check_bool("fit_intercept", fit_intercept), l2, reduction, backend)
+        classes = "infer" if n_classes is None else n_classes
+        self._build(X, y, sample_weight, fit_intercept, l2, reduction, backend, n_threads, n_classes=classes)
 
     def _setup(self, data, fit_intercept, l2, reduction, backend):
         super()._setup(data, fit_intercept, l2, reduction, backend)

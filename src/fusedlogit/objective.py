@@ -96,6 +96,10 @@ class LogisticLoss:
         backend="numba",
         n_threads=None,
     ):
+        self._build(X, y, sample_weight, fit_intercept, l2, reduction, backend, n_threads, offset=offset)
+
+    def _build(self, X, y, sample_weight, fit_intercept, l2, reduction, backend, n_threads, **labels):
+        """Check the options, build the backend (``labels``: ``offset``, or ``n_classes``) and set up."""
         check_choice("backend", backend, BACKENDS)
         check_choice("reduction", reduction, REDUCTIONS)
         l2 = check_l2(l2)
@@ -105,7 +109,7 @@ class LogisticLoss:
             n_threads = check_n_threads(n_threads, _config.max_threads())
         else:
             n_threads = check_n_threads(n_threads)
-        data = make_backend(X, y, sample_weight, offset=offset, backend=backend, n_threads=n_threads)
+        data = make_backend(X, y, sample_weight, backend=backend, n_threads=n_threads, **labels)
         self._setup(data, check_bool("fit_intercept", fit_intercept), l2, reduction, backend)
 
     def _setup(self, data, fit_intercept, l2, reduction, backend):

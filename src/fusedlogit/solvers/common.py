@@ -85,6 +85,17 @@ class Progress:
         return self._flat >= STALL_ITERATIONS
 
 
+def stop_reason(objective, grad, k, options, progress):
+    """Why an iterative solver stops before iteration k + 1: "converged", "max_iter", "rounding", or None (go on)."""
+    if objective.converged(grad, options.tol):
+        return "converged"
+    if k == options.max_iter:
+        return "max_iter"
+    if progress.stalled:
+        return "rounding"
+    return None
+
+
 def armijo(objective, coef, loss, grad, direction, step=1.0):
     """Backtracking line search: t from ``step``, halved until ``newton_core.armijo_accepts``.
 

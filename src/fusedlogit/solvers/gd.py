@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Progress, SolverOutput, armijo
+from .common import Progress, SolverOutput, armijo, stop_reason
 
 
 def gradient_descent(objective, coef0, options):
@@ -24,14 +24,8 @@ def gradient_descent(objective, coef0, options):
     alpha = fixed if fixed is not None else 1.0
     k = 0
     while True:
-        if objective.converged(grad, options.tol):
-            status = "converged"
-            break
-        if k == options.max_iter:
-            status = "max_iter"
-            break
-        if progress.stalled:
-            status = "rounding"
+        status = stop_reason(objective, grad, k, options, progress)
+        if status is not None:
             break
         if fixed is not None:
             trial = coef - fixed * grad

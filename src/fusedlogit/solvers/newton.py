@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Progress, SolverOutput, armijo
+from .common import Progress, SolverOutput, armijo, stop_reason
 
 #: Newton reuses its Hessian factor after a full step that cut max|∇J| by
 #: at least this factor (the Hessian then barely changes between iterates).
@@ -80,14 +80,8 @@ def newton(objective, coef0, options):
     k = 0
     factor = None
     while True:
-        if objective.converged(grad, options.tol):
-            status = "converged"
-            break
-        if k == options.max_iter:
-            status = "max_iter"
-            break
-        if progress.stalled:
-            status = "rounding"
+        status = stop_reason(objective, grad, k, options, progress)
+        if status is not None:
             break
         fresh = factor is None
         if fresh:

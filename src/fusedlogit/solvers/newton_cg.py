@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Progress, SolverOutput, armijo
+from .common import Progress, SolverOutput, armijo, stop_reason
 from .scaling import StandardisedObjective
 
 #: Newton-CG stops its inner CG after this many Hessian-vector products; the
@@ -34,14 +34,8 @@ def newton_cg(objective, coef0, options):
     progress = Progress("newton-cg", options, coef, loss, problem.original_gradient(grad))
     k = 0
     while True:
-        if problem.converged(grad, options.tol):
-            status = "converged"
-            break
-        if k == options.max_iter:
-            status = "max_iter"
-            break
-        if progress.stalled:
-            status = "rounding"
+        status = stop_reason(problem, grad, k, options, progress)
+        if status is not None:
             break
         direction = _cg_direction(problem, theta, grad)
         found = armijo(problem, theta, loss, grad, direction)
