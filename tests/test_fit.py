@@ -215,6 +215,8 @@ def test_callback_verbose_and_history(capsys):
 def test_auto_rule():
     assert resolve_solver("auto", AUTO_NEWTON_MAX_COEF) == "newton"
     assert resolve_solver("auto", AUTO_NEWTON_MAX_COEF + 1) == "lbfgs"
+    assert resolve_solver("auto", 10, multinomial=True) == "lbfgs"
+    assert resolve_solver("newton", 10, multinomial=True) == "newton"
     X, y = spector()
     assert fit(X, y).solver == "newton"
     assert fusedlogit.FitResult is type(fit(X, y, solver="lbfgs"))

@@ -223,8 +223,8 @@ class FitResult:
 SOLVER_FUNCTIONS = {"newton": newton, "newton-cg": newton_cg, "lbfgs": lbfgs, "gd": gradient_descent}
 
 
-def resolve_solver(solver, n_coef):
-    """"auto" → "newton" when n_coef ≤ AUTO_NEWTON_MAX_COEF, else "lbfgs".
+def resolve_solver(solver, n_coef, multinomial=False):
+    """"auto" → "newton" when n_coef ≤ AUTO_NEWTON_MAX_COEF (binary), else "lbfgs".
 
     Newton's Hessian costs ~n·n_coef²/2 per refresh and its factor n_coef³/3,
     so above 1000 coefficients L-BFGS (n·n_coef per pass) is cheaper.  L-BFGS
@@ -234,9 +234,16 @@ def resolve_solver(solver, n_coef):
     converges in 2.5 s where Newton's iterations take 5.9 s (and the fit
     before it stopped at 1000 iterations, max|∇J| ≈ 900; 2 threads,
     benchmarks/results/unscaled_fits-2026-11-25.txt).
+
+    Multinomial models get "lbfgs" always: their Hessian has K² blocks of
+    the binary one's cost.  At 5·10⁵ × 50, K = 5, lbfgs took 0.85 s
+    (standardised) and 2.9 s (unscaled) against Newton's 1.7 s and 5.6 s
+    (benchmarks/results/multinomial_fits-2026-11-25.txt).
     """
     if solver != "auto":
         return solver
+    if multinomial:
+        return "lbfgs"
     return "newton" if n_coef <= AUTO_NEWTON_MAX_COEF else "lbfgs"
 
 
@@ -347,7 +354,8 @@ def fit(
         only.
     solver : {"auto", "newton", "lbfgs", "newton-cg", "gd"}
         "auto" is "newton" for at most ``AUTO_NEWTON_MAX_COEF`` = 1000
-        coefficients (intercept included), else "lbfgs" (``resolve_solver``).
+        coefficients (intercept included), else "lbfgs"; "lbfgs" for
+        multinomial models (``resolve_solver``).
         "lbfgs" and "newton-cg" work on implicitly standardised columns
         (``solvers.scaling``; X is neither copied nor changed); a run of
         either that stalls on J's rounding short of tol is finished by
@@ -446,7 +454,7 @@ def fit(
         raise ValueError("groups is needed for cov_type='cluster', and only there")
     clusters = group_codes(groups, objective.n_samples) if cov_type == "cluster" else None
     names = _feature_names(feature_names, X, objective.n_features)
-    name = resolve_solver(solver, problem.n_coef)
+    name = resolve_solver(solver, problem.n_coef, multinomial)
     options = SolverOptions(
         tol=tol,
         max_iter=DEFAULT_MAX_ITER[name] if max_iter is None else max_iter,
