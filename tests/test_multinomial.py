@@ -248,3 +248,16 @@ def test_jit_multinomial_loss_gradient(data, fit_intercept):
         fjit.multinomial_loss_gradient(coef, X, np.r_[y[:-1], K], None, grad)
     with pytest.raises(ValueError, match="grad_out"):
         fjit.multinomial_loss_gradient(coef, X, y, None, grad[:, :-1])
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_hessian_and_hessp_equal_dense(data, backend, fit_intercept):
+    X, y, weight = data
+    X = np.where(np.abs(X) > 0.8, X, 0.0)
+    dense = MultinomialLoss(X, y, sample_weight=weight, fit_intercept=fit_intercept)
+    sparse = MultinomialLoss(sp.csr_matrix(X), y, sample_weight=weight, fit_intercept=fit_intercept, backend=backend)
+    rng = np.random.default_rng(11)
+    coef, v = rng.normal(scale=0.3, size=(2, dense.n_coef))
+    np.testing.assert_allclose(sparse.hessian(coef), dense.hessian(coef), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(sparse.hessp(coef, v), dense.hessp(coef, v), rtol=1e-12, atol=1e-15)
