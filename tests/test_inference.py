@@ -59,6 +59,11 @@ def test_spector_statistics_match_statsmodels(spector):
     assert ours.llnull == pytest.approx(theirs.llnull, rel=1e-10)
     assert ours.pseudo_r2 == pytest.approx(theirs.prsquared, rel=1e-9)
     assert ours.n_obs == 32
+    assert ours.aic == pytest.approx(theirs.aic, rel=1e-10)
+    assert ours.bic == pytest.approx(theirs.bic, rel=1e-10)
+    assert ours.llr == pytest.approx(theirs.llr, rel=1e-9)
+    assert ours.llr_pvalue == pytest.approx(theirs.llr_pvalue, rel=1e-6)
+    assert ours.df_model == theirs.df_model == 3
     np.testing.assert_allclose(ours.stderr, theirs.bse, rtol=1e-6)
 
 

@@ -40,6 +40,8 @@ def test_anes96_matches_statsmodels_mnlogit():
         assert ours.loglike == pytest.approx(theirs.llf, rel=1e-10)
         assert ours.llnull == pytest.approx(theirs.llnull, rel=1e-8)
         assert ours.cov.shape == (36, 36)
+        assert ours.aic == pytest.approx(theirs.aic, rel=1e-10) and ours.bic == pytest.approx(theirs.bic, rel=1e-10)
+        assert ours.llr == pytest.approx(theirs.llr, rel=1e-8) and ours.df_model == theirs.df_model == 30
         # statsmodels orders its covariance equation by equation, as ``params.ravel()`` is here
         np.testing.assert_allclose(ours.cov, theirs.cov_params().to_numpy(), rtol=1e-6, atol=1e-12)
     assert ours.feature_names == tuple(columns)

@@ -119,8 +119,11 @@ class FitResult:
     feature_names : tuple of str, names of the columns of X ("x0", "x1", ...
         unless X was a DataFrame or ``feature_names`` was given)
 
-    ``params``, ``zvalues``, ``pvalues``, ``conf_int(alpha)``, ``pseudo_r2``
-    and ``summary()`` are computed from those.
+    ``params``, ``zvalues``, ``pvalues``, ``conf_int(alpha)``, ``pseudo_r2``,
+    ``llr``, ``llr_pvalue``, ``df_model``, ``aic``, ``bic`` and ``summary()``
+    are computed from those (as statsmodels defines them; the log-likelihoods
+    omit the penalty, so they describe the fitted coefficients, not the
+    penalised objective).
     """
 
     coef: np.ndarray
@@ -201,6 +204,34 @@ class FitResult:
         """McFadden's pseudo-R², 1 − loglike / llnull."""
         return 1.0 - self.loglike / self.llnull if self.llnull != 0 else np.nan
 
+    @property
+    def df_model(self):
+        """The number of parameters besides the intercepts (those the likelihood-ratio test drops)."""
+        has_intercept = self.stderr.shape[-1] > len(self.feature_names)
+        return self.stderr.size - (self.stderr.size // self.stderr.shape[-1] if has_intercept else 0)
+
+    @property
+    def llr(self):
+        """The likelihood-ratio statistic against the intercept-only model, 2 (loglike − llnull)."""
+        return 2.0 * (self.loglike - self.llnull)
+
+    @property
+    def llr_pvalue(self):
+        """P(χ²_{df_model} > llr)."""
+        from scipy import stats
+
+        return float(stats.chi2.sf(self.llr, self.df_model))
+
+    @property
+    def aic(self):
+        """Akaike's criterion −2 loglike + 2k, k = the number of ``params``."""
+        return -2.0 * self.loglike + 2.0 * self.stderr.size
+
+    @property
+    def bic(self):
+        """Schwarz's criterion −2 loglike + k log n_obs."""
+        return -2.0 * self.loglike + self.stderr.size * np.log(self.n_obs)
+
     def summary(self, alpha=0.05):
         """The coefficient table and the fit's statistics, as a string to print."""
         from .inference import coefficient_table, format_table
@@ -213,7 +244,7 @@ class FitResult:
         facts = [
             f"Logistic regression     solver: {self.solver}   converged: {self.converged}   iterations: {self.n_iter}",
             f"observations: {self.n_obs}   log-likelihood: {self.loglike:.6g}   null: {self.llnull:.6g}   "
-            f"pseudo-R²: {self.pseudo_r2:.4f}",
+            f"pseudo-R²: {self.pseudo_r2:.4f}   LLR p-value: {self.llr_pvalue:.4g}",
             f"covariance: {self.cov_type}",
         ]
         table = format_table(header, coefficient_table(names, self.params.ravel(), self.stderr.ravel(), alpha))
