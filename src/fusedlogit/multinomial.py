@@ -139,17 +139,7 @@ class MultinomialLoss(LogisticLoss):
         """softmax(X Wᵀ + b) for the data held, shape (n_samples, K)."""
         return self._data.multinomial_probabilities(*self._split(coef))
 
-    # -- what the solvers need ---------------------------------------------------------
-    def gradient_weights(self):
-        """max(1, 1/ρ_j) for every coefficient, flat, the column weights repeated for each class."""
-        if self._gradient_weights is None:
-            per_column = np.ones(self._width)
-            rms = self.column_moments()[1]
-            small = (rms > 0) & (rms < 1)
-            per_column[: self.n_features][small] = 1.0 / rms[small]
-            self._gradient_weights = np.tile(per_column, self.n_classes)
-        return self._gradient_weights
-
+    # -- what the solvers need (``gradient_weights`` and ``converged`` are LogisticLoss's) -----
     def initial_coef(self):
         """W = 0 and, with an intercept, b_k = log π_k − mean_l log π_l (π the weighted class shares).
 
@@ -243,12 +233,7 @@ class ReferenceClassLoss:
     def gradient_weights(self):
         return self.objective.gradient_weights()[self._width :]
 
-    def converged(self, grad, tol):
-        """``LogisticLoss.converged`` on the reduced gradient."""
-        g = np.abs(np.asarray(grad, dtype=np.float64))
-        if not float(g.max(initial=0.0)) <= tol:
-            return False
-        return float((g * self.gradient_weights()).max(initial=0.0)) <= tol
+    converged = LogisticLoss.converged  # the same test, on the reduced gradient and its weights
 
     def initial_coef(self):
         return self.reduce(self.objective.initial_coef())

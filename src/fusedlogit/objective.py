@@ -209,17 +209,24 @@ class LogisticLoss:
         return float((g * self.gradient_weights()).max(initial=0.0)) <= tol
 
     def gradient_weights(self):
-        """max(1, 1/ρ_j) for every coefficient, as ``converged`` applies them (see there)."""
+        """max(1, 1/ρ_j) for every coefficient, as ``converged`` applies them (see there).
+
+        The weights of one row [w..., b] of coefficients, repeated for every
+        class of a multinomial model (``n_coef`` is a multiple of that row).
+        """
         if self._gradient_weights is None:
-            d = self.n_features
-            weights = np.ones(self.n_coef)
-            if self._column_rms is None:
-                self._column_rms = np.sqrt(self._data.column_sum_squares() / self._data.weight_sum())
-            rms = self._column_rms
+            row = np.ones(self.n_features + (1 if self.fit_intercept else 0))
+            rms = self._rms()
             small = (rms > 0) & (rms < 1)
-            weights[:d][small] = 1.0 / rms[small]
-            self._gradient_weights = weights
+            row[: self.n_features][small] = 1.0 / rms[small]
+            self._gradient_weights = np.tile(row, self.n_coef // max(1, row.size))
         return self._gradient_weights
+
+    def _rms(self):
+        """ρ_j = sqrt(Σ s_i x_ij² / Σ s_i), (n_features,): one pass over X, made once."""
+        if self._column_rms is None:
+            self._column_rms = np.sqrt(self._data.column_sum_squares() / self._data.weight_sum())
+        return self._column_rms
 
     def column_moments(self):
         """(μ, ρ): weighted column means Σ s_i x_ij / Σ s_i and root-mean-squares, each (n_features,).
@@ -227,11 +234,7 @@ class LogisticLoss:
         Two passes over X (ρ is cached with ``gradient_weights``); for
         preconditioners and column-scale diagnostics.  X is never copied.
         """
-        total = self._data.weight_sum()
-        means = self._data.column_sums() / total
-        if self._column_rms is None:
-            self._column_rms = np.sqrt(self._data.column_sum_squares() / total)
-        return means, self._column_rms
+        return self._data.column_sums() / self._data.weight_sum(), self._rms()
 
     def initial_coef(self):
         """Zeros, with the intercept at logit(weighted mean of y) when there is one.
