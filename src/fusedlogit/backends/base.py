@@ -108,10 +108,14 @@ class ArrayBackend:
         return bool(np.all(correct if keep is None else correct[np.asarray(keep)]))
 
     def multinomial_probabilities(self, W, b):
-        """P (n, K) = softmax(X Wᵀ + b) by rows, float64 (BLAS product; the fused backends override it)."""
+        """P (n, K) = softmax(X Wᵀ + b) by rows, float64."""
+        return self.probabilities_of(self.X, W, b)
+
+    def probabilities_of(self, Xb, W, b):
+        """softmax(Xb Wᵀ + b) for rows Xb of X (BLAS product here; the fused backends override it)."""
         from scipy.special import softmax
 
-        Z = np.asarray(self.X @ W.T.astype(self.X.dtype), dtype=np.float64) + b
+        Z = np.asarray(Xb @ W.T.astype(Xb.dtype), dtype=np.float64) + b
         return softmax(Z, axis=1)
 
     def multinomial_hessian_sums(self, W, b):
@@ -126,7 +130,7 @@ class ArrayBackend:
         with blas_limits(self.n_threads):
             for start, Xb in self._row_blocks(K):
                 m = Xb.shape[0]
-                P = self.multinomial_probabilities_rows(start, Xb, W, b)
+                P = self.probabilities_of(Xb, W, b)
                 s = np.ones(m) if self.sample_weight is None else np.asarray(self.sample_weight[start : start + m], np.float64)
                 root = np.sqrt(s)
                 A = [self._augmented_rows(Xb, root * P[:, k]) for k in range(K)]
@@ -140,13 +144,6 @@ class ArrayBackend:
                         if l != k:
                             H[l * width : (l + 1) * width, rows] -= block.T
         return H
-
-    def multinomial_probabilities_rows(self, start, Xb, W, b):
-        """``multinomial_probabilities`` of a block of rows Xb = X[start:start + m]."""
-        from scipy.special import softmax
-
-        Z = np.asarray(Xb @ W.T.astype(Xb.dtype), dtype=np.float64) + b
-        return softmax(np.asarray(Z), axis=1)
 
     def positive_weight_count(self):
         """The number of rows with s_i > 0 (n without weights)."""

@@ -6,6 +6,8 @@ not involved.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._threads import launch
 from .._validation import as_sparse_features
 from .base import ArrayBackend, sparse_augmented_rows, sparse_squares
@@ -47,6 +49,13 @@ class CsrBackend(ArrayBackend):
 
         args = self._csr() + (self.sample_weight, W, b, V, vb)
         return launch(softmax.csr_multinomial_hessp_sums, self.n_threads, *args).reshape(W.shape[0], -1)
+
+    def probabilities_of(self, Xb, W, b):
+        from ..kernels import softmax
+
+        out = np.empty((Xb.shape[0], W.shape[0]))
+        launch(softmax.csr_multinomial_probabilities, self.n_threads, Xb.data, Xb.indices, Xb.indptr, W, b, out)
+        return out
 
     def hessian_sums(self, w, b):
         from ..kernels import csr

@@ -53,7 +53,7 @@ class DenseBackend(ArrayBackend):
         out = launch(softmax.multinomial_hessp_sums, self.n_threads, self.X, self.sample_weight, W, b, V, vb)
         return out.reshape(W.shape[0], -1)
 
-    def multinomial_probabilities_rows(self, start, Xb, W, b):
+    def probabilities_of(self, Xb, W, b):
         from ..kernels import softmax
 
         out = np.empty((Xb.shape[0], W.shape[0]))
