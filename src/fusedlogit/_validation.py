@@ -154,6 +154,13 @@ def as_labels(y, n, dtype):
     return y
 
 
+def check_n_classes(n_classes):
+    """An integer ≥ 2, as int."""
+    if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    return int(n_classes)
+
+
 def as_class_labels(y, n, dtype, n_classes=None):
     """Multinomial labels as (codes, soft, K): integer codes (n,) int64 with soft (0, K) empty, or the reverse.
 
@@ -162,10 +169,7 @@ def as_class_labels(y, n, dtype, n_classes=None):
     ``dtype``).  ``n_classes`` defaults to max(y) + 1, or Y's width.
     """
     y = as_numeric_array("y", y)
-    if n_classes is not None:
-        if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-        n_classes = int(n_classes)
+    n_classes = None if n_classes is None else check_n_classes(n_classes)
     if y.ndim == 2:
         if not is_real_dtype(y.dtype):
             raise ValueError(f"y must hold real numbers, got dtype {y.dtype}")

@@ -28,6 +28,7 @@ from .._validation import (
     check_bool,
     check_choice,
     check_max_iter,
+    check_n_classes,
     check_positive,
     check_tol,
     is_dask_array,
@@ -247,7 +248,9 @@ class FitResult:
             f"pseudo-R²: {self.pseudo_r2:.4f}   LLR p-value: {self.llr_pvalue:.4g}",
             f"covariance: {self.cov_type}",
         ]
-        table = format_table(header, coefficient_table(names, self.params.ravel(), self.stderr.ravel(), alpha))
+        columns = (self.params, self.stderr, self.zvalues, self.pvalues)
+        rows = coefficient_table(names, *(c.ravel() for c in columns), self.conf_int(alpha).reshape(-1, 2))
+        table = format_table(header, rows)
         return "\n".join(facts + [""] + table)
 
 
@@ -602,9 +605,7 @@ def start_point(objective, coef0=None, intercept0=None):
 def _is_multiclass(y, n_classes):
     """Whether ``fit`` fits the multinomial model (see its n_classes)."""
     if n_classes is not None:
-        if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-        return n_classes >= 3
+        return check_n_classes(n_classes) >= 3
     if np.ndim(y) == 2:
         return True
     if np.ndim(y) != 1 or len(y) == 0:

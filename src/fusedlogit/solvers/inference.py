@@ -57,17 +57,12 @@ def sandwich(objective, coef, bread, cov_type, groups=None):
     return 0.5 * (cov + cov.T)
 
 
-def coefficient_table(names, params, stderr, alpha=0.05):
-    """Rows (name, coef, std err, z, P>|z|, lower, upper) of the summary as formatted strings."""
-    from scipy import stats
-
-    z = params / stderr
-    p = 2.0 * stats.norm.sf(np.abs(z))
-    q = stats.norm.isf(alpha / 2)
-    rows = []
-    for name, c, s, zz, pp in zip(names, params, stderr, z, p):
-        rows.append((name, f"{c:.4f}", f"{s:.4f}", f"{zz:.3f}", f"{pp:.3f}", f"{c - q * s:.4f}", f"{c + q * s:.4f}"))
-    return rows
+def coefficient_table(names, params, stderr, z, p, intervals):
+    """Rows (name, coef, std err, z, P>|z|, lower, upper) of the summary as formatted strings (flat inputs)."""
+    return [
+        (name, f"{c:.4f}", f"{s:.4f}", f"{zz:.3f}", f"{pp:.3f}", f"{lo:.4f}", f"{hi:.4f}")
+        for name, c, s, zz, pp, (lo, hi) in zip(names, params, stderr, z, p, intervals)
+    ]
 
 
 def format_table(header, rows):
