@@ -104,10 +104,45 @@ def fit_methods(solvers=None):
     return methods
 
 
-def run_fits(shapes, kinds, *, dtype, n_threads, tol, max_iter, repeats, solvers=None):
-    """Time every fitter on each problem; J and max|∇J| re-evaluated by ``LogisticLoss``."""
+def time_fit(objective, warm, timed, *, repeats, n_threads, label):
+    """A fit row's measured fields: ``warm()`` once untimed (compile, import), then ``timed()`` ``repeats`` times.
+
+    ``timed`` returns (coef, n_iter, converged); J and max|∇J| at coef are
+    re-evaluated by ``objective``.  Every pool is pinned to ``n_threads``.  A
+    fitter that raises gives its error instead: a failing peer is a result,
+    not a crash.  Prints a progress line that starts with ``label``.
+    """
+    fields = _measure_fit(objective, warm, timed, repeats, n_threads)
+    if fields["error"] is None:
+        progress(f"{label} {fields['median_s']:8.3f} s  iter={fields['n_iter']:<5} "
+                 f"max|grad|={fields['grad_max']:.1e}  J={fields['loss']:.10g}")
+    else:
+        progress(f"{label} failed: {fields['error']}")
+    return fields
+
+
+def _measure_fit(objective, warm, timed, repeats, n_threads):
     import warnings
 
+    try:
+        with pinned(n_threads), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warm()
+            samples = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                coef, n_iter, converged = timed()
+                samples.append(time.perf_counter() - t)
+        loss, grad = objective.loss_gradient(coef)
+        return {"median_s": statistics.median(samples), "min_s": min(samples), "repeats": repeats, "n_iter": n_iter,
+                "converged": converged, "loss": loss, "grad_max": float(np.max(np.abs(grad))), "error": None}
+    except Exception as exc:
+        return {"median_s": None, "min_s": None, "repeats": 0, "n_iter": None, "converged": False, "loss": None,
+                "grad_max": None, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def run_fits(shapes, kinds, *, dtype, n_threads, tol, max_iter, repeats, solvers=None):
+    """Time every fitter on each problem; J and max|∇J| re-evaluated by ``LogisticLoss``."""
     methods = fit_methods(solvers)
     rows = []
     for n, d in shapes:
@@ -120,26 +155,13 @@ def run_fits(shapes, kinds, *, dtype, n_threads, tol, max_iter, repeats, solvers
                     continue
                 row = {"method": method, "solver": solver, "problem": kind, "n": n, "d": d,
                        "dtype": np.dtype(dtype).name, "n_threads": n_threads, "tol": tol, "max_iter": max_iter}
-                try:
-                    with pinned(n_threads), warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        run(X_warm, y_warm, tol, max_iter, n_threads)  # compile / import, untimed
-                        samples = []
-                        for _ in range(repeats):
-                            t = time.perf_counter()
-                            coef, n_iter, converged = run(X, y, tol, max_iter, n_threads)
-                            samples.append(time.perf_counter() - t)
-                    loss, grad = objective.loss_gradient(coef)
-                    row.update(median_s=statistics.median(samples), min_s=min(samples), repeats=repeats,
-                               n_iter=n_iter, converged=converged, loss=loss,
-                               grad_max=float(np.max(np.abs(grad))), error=None)
-                    progress(
-                        f"fits    {kind:<4} n={n:<8} d={d:<4} {method:>11} {solver:<15} {row['median_s']:8.3f} s  "
-                        f"iter={n_iter:<5} max|grad|={row['grad_max']:.1e}  J={loss:.10g}"
-                    )
-                except Exception as exc:  # a peer failing is a result, not a crash
-                    row.update(median_s=None, min_s=None, repeats=0, n_iter=None, converged=False, loss=None,
-                               grad_max=None, error=f"{type(exc).__name__}: {exc}")
-                    progress(f"fits    {kind:<4} n={n:<8} d={d:<4} {method:>11} {solver:<15} failed: {row['error']}")
+                row.update(time_fit(
+                    objective,
+                    lambda: run(X_warm, y_warm, tol, max_iter, n_threads),
+                    lambda: run(X, y, tol, max_iter, n_threads),
+                    repeats=repeats,
+                    n_threads=n_threads,
+                    label=f"fits    {kind:<4} n={n:<8} d={d:<4} {method:>11} {solver:<15}",
+                ))
                 rows.append(row)
     return rows

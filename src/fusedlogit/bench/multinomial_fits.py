@@ -14,15 +14,13 @@ with a note, and the peers still run.
 
 from __future__ import annotations
 
-import statistics
-import time
 import warnings
 
 import numpy as np
 
 from .._config import max_threads
-from .._threads import pinned
 from ..multinomial import MultinomialLoss
+from .fits import time_fit
 from .timing import progress
 
 DEFAULT_MULTINOMIAL_FIT_SHAPES = ((500_000, 50, 5),)
@@ -150,27 +148,13 @@ def run_multinomial_fits(shapes, kinds=("standardised",), *, dtype=np.float64, n
                 row = {"method": method, "solver": solver, "problem": kind, "n": n, "d": d, "n_classes": K,
                        "dtype": np.dtype(dtype).name, "n_threads": n_threads, "tol": tol, "max_iter": max_iter,
                        "C": C, "l2": l2}
-                try:
-                    with pinned(n_threads), warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        run(X_warm, y_warm, K, 1.0 / (C * X_warm.shape[0]), tol, max_iter, n_threads)  # untimed
-                        samples = []
-                        for _ in range(repeats):
-                            t = time.perf_counter()
-                            coef, n_iter, converged = run(X, y, K, l2, tol, max_iter, n_threads)
-                            samples.append(time.perf_counter() - t)
-                    loss, grad = objective.loss_gradient(coef)
-                    row.update(median_s=statistics.median(samples), min_s=min(samples), repeats=repeats,
-                               n_iter=n_iter, converged=converged, loss=loss,
-                               grad_max=float(np.max(np.abs(grad))), error=None)
-                    progress(
-                        f"mfits   {kind:<12} n={n:<8} d={d:<4} K={K:<3} {method:>10} {solver:<15} "
-                        f"{row['median_s']:8.3f} s  iter={n_iter:<5} max|grad|={row['grad_max']:.1e}  J={loss:.10g}"
-                    )
-                except Exception as exc:  # a fitter failing is a result, not a crash
-                    row.update(median_s=None, min_s=None, repeats=0, n_iter=None, converged=False, loss=None,
-                               grad_max=None, error=f"{type(exc).__name__}: {exc}")
-                    progress(f"mfits   {kind:<12} n={n:<8} d={d:<4} K={K:<3} {method:>10} {solver:<15} "
-                             f"failed: {row['error']}")
+                row.update(time_fit(
+                    objective,
+                    lambda: run(X_warm, y_warm, K, 1.0 / (C * X_warm.shape[0]), tol, max_iter, n_threads),
+                    lambda: run(X, y, K, l2, tol, max_iter, n_threads),
+                    repeats=repeats,
+                    n_threads=n_threads,
+                    label=f"mfits   {kind:<12} n={n:<8} d={d:<4} K={K:<3} {method:>10} {solver:<15}",
+                ))
                 rows.append(row)
     return rows, notes
