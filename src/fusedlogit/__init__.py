@@ -9,20 +9,24 @@ from .many import ManyFitResult, fit_many
 from .multinomial import MultinomialLoss
 from .objective import LogisticLoss, check_gradient, predict_proba
 from .precompile import precompile
-from .solvers import FitResult, fit
+from .solvers import CVResult, FitResult, PathResult, cv, fit, path
 
 __version__ = "0.2.0"
 
 __all__ = [
+    "CVResult",
     "ConvergenceWarning",
     "FitResult",
     "LogisticLoss",
     "ManyFitResult",
     "MultinomialLoss",
+    "PathResult",
     "SeparationWarning",
     "check_gradient",
+    "cv",
     "fit",
     "fit_many",
+    "path",
     "precompile",
     "predict_proba",
     "__version__",

@@ -294,10 +294,30 @@ def check_bool(name, value):
     return bool(value)
 
 
+def check_penalty(name, value):
+    """A penalty strength (l1, l2, alpha): a finite real number ≥ 0, not a bool."""
+    if _is_bool(value) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 def check_l2(l2):
-    if _is_bool(l2) or not isinstance(l2, numbers.Real) or not np.isfinite(l2) or l2 < 0:
-        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-    return float(l2)
+    return check_penalty("l2", l2)
+
+
+def check_penalty_weights(penalty_weights, n_features):
+    """π: n_features finite numbers ≥ 0 (None: all ones), float64."""
+    if penalty_weights is None:
+        return np.ones(n_features)
+    try:
+        weights = np.asarray(penalty_weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("penalty_weights must be an array of n_features numbers >= 0") from None
+    if weights.shape != (n_features,):
+        raise ValueError(f"penalty_weights must have shape ({n_features},) = (n_features,), got {weights.shape}")
+    if not (np.isfinite(weights).all() and (weights >= 0).all()):
+        raise ValueError("penalty_weights must be finite and >= 0")
+    return weights
 
 
 def check_positive(name, value):

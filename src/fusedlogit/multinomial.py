@@ -119,11 +119,14 @@ class MultinomialLoss(LogisticLoss):
         V, vb = self._split(v, "v")
         return self._finish_matrix(self._data.multinomial_hessp_sums(W, b, V, vb), V, v)
 
-    def hessian(self, coef):
-        """H(coef), shape (n_coef, n_coef), rows and columns in the flat order of coef."""
+    def hessian(self, coef, features=None):
+        """H(coef), shape (n_coef, n_coef), rows and columns in the flat order of coef; with
+        ``features`` (m sorted column indices) only those of the coefficients of those columns
+        and the intercepts, (K(m + 1), K(m + 1)) (K·m without intercept)."""
         W, b = self._split(coef)
-        H = self._scale * self._data.multinomial_hessian_sums(W, b)
-        K, d = self.n_classes, self.n_features
+        H = self._scale * self._data.multinomial_hessian_sums(W, b, features)
+        K = self.n_classes
+        d = H.shape[0] // K - 1
         index = np.arange(K * (d + 1)).reshape(K, d + 1)
         H[index[:, :d].ravel(), index[:, :d].ravel()] += self.l2
         if self.fit_intercept:

@@ -133,6 +133,7 @@ class LogisticLoss:
         self._scale = 1.0 / self.sum_weights
         self._gradient_weights = None
         self._column_rms = None
+        self._subsample = None
 
     # the validated data, as the backend holds them (never copies made per call)
     X = property(lambda self: self._data.X, doc="X as used: float32/float64, C order, CSR or dask.")
@@ -184,13 +185,14 @@ class LogisticLoss:
         hv = self._data.hessp_sums(w, b, vw, vb)
         return self._finish_vector(hv, vw)
 
-    def hessian(self, coef):
-        """H(coef), shape (n_coef, n_coef)."""
+    def hessian(self, coef, features=None):
+        """H(coef), shape (n_coef, n_coef); with ``features`` (sorted column indices, m of them) only
+        the rows and columns of those coefficients and the intercept, (m + 1, m + 1) (m, m without it)."""
         w, b = self._split(coef)
-        H = self._scale * self._data.hessian_sums(w, b)
-        d = self.n_features
-        H[np.arange(d), np.arange(d)] += self.l2
-        return H if self.fit_intercept else H[:d, :d]
+        H = self._scale * self._data.hessian_sums(w, b, features)
+        m = H.shape[0] - 1
+        H[np.arange(m), np.arange(m)] += self.l2
+        return H if self.fit_intercept else H[:m, :m]
 
     # -- what the solvers need beyond J and its derivatives ----------------------
     def converged(self, grad, tol):
@@ -250,13 +252,18 @@ class LogisticLoss:
         return coef
 
     def row_subsample(self, step):
-        """The same objective (mean reduction) on every ``step``-th row; None if those rows carry no weight."""
-        data = self._data.subsample(step)
-        if not data.weight_sum() > 0:
-            return None
-        sub = object.__new__(type(self))
-        sub._setup(data, self.fit_intercept, self.l2, "mean", self.backend)
-        return sub
+        """The same objective (mean reduction) on every ``step``-th row; None if those rows carry no weight.
+
+        The last one made is kept: a path of fits asks for the same subsample at every penalty.
+        """
+        if self._subsample is None or self._subsample[0] != step:
+            data = self._data.subsample(step)
+            sub = None
+            if data.weight_sum() > 0:
+                sub = object.__new__(type(self))
+                sub._setup(data, self.fit_intercept, self.l2, "mean", self.backend)
+            self._subsample = (step, sub)
+        return self._subsample[1]
 
     def max_margin_move(self, step):
         """max_i |x̃_i·step| over the rows of positive weight (step shaped like coef)."""

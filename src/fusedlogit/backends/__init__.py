@@ -5,7 +5,7 @@ ask which kind of data they have::
 
     backend.loss_gradient_sums(w, b, want_loss, want_grad) -> (float, (d + 1,))
     backend.hessp_sums(w, b, v, vb)                         -> (d + 1,)
-    backend.hessian_sums(w, b)                              -> (d + 1, d + 1)
+    backend.hessian_sums(w, b, cols=None)                   -> (m + 1, m + 1) over columns cols (m; all: d)
     backend.weight_sum(), backend.label_mean(), backend.column_sum_squares()
     backend.max_abs_margin(w, b), backend.all_saturated(w, b), backend.subsample(step)
     backend.X, .y, .sample_weight, .offset, .shape, .dtype, .n_threads

@@ -8,7 +8,7 @@ last)::
 
     loss_gradient_sums(w, b, want_loss, want_grad) -> (Σ s_i ℓ_i, X̃^T (s ⊙ (p − y)))
     hessp_sums(w, b, v, vb)                         -> X̃^T (s ⊙ p(1−p) ⊙ X̃ṽ)
-    hessian_sums(w, b)                              -> X̃^T diag(s ⊙ p(1−p)) X̃
+    hessian_sums(w, b, cols=None)                   -> X̃^T diag(s ⊙ p(1−p)) X̃,  X̃ = [X[:, cols], 1]
 
 Subclasses implement those three (each under its own thread policy, see
 ``fusedlogit._threads``); the rest is written here once with ``X @ w`` and
@@ -118,19 +118,21 @@ class ArrayBackend:
         Z = np.asarray(Xb @ W.T.astype(Xb.dtype), dtype=np.float64) + b
         return softmax(Z, axis=1)
 
-    def multinomial_hessian_sums(self, W, b):
-        """Σ_i s_i (diag(p_i) − p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ, shape (K(d + 1), K(d + 1)), class-major.
+    def multinomial_hessian_sums(self, W, b, cols=None):
+        """Σ_i s_i (diag(p_i) − p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ, shape (K(m + 1), K(m + 1)), class-major.
 
         Block (k, l) is X̃ᵀ diag(s p_k) X̃ δ_kl − A_kᵀ A_l with A_k = diag(sqrt(s) p_k) X̃,
-        formed in row blocks by BLAS (float64).
+        formed in row blocks by BLAS (float64); X̃ = [X[:, cols], 1] (m columns, all by default).
         """
         K, d = W.shape
-        width = d + 1
+        width = (d if cols is None else len(cols)) + 1
         H = np.zeros((K * width, K * width))
         with blas_limits(self.n_threads):
             for start, Xb in self._row_blocks(K):
                 m = Xb.shape[0]
                 P = self.probabilities_of(Xb, W, b)
+                if cols is not None:
+                    Xb = Xb[:, cols]
                 s = np.ones(m) if self.sample_weight is None else np.asarray(self.sample_weight[start : start + m], np.float64)
                 root = np.sqrt(s)
                 A = [self._augmented_rows(Xb, root * P[:, k]) for k in range(K)]

@@ -169,8 +169,8 @@ class ChunkedBackend(ArrayBackend):
     def multinomial_hessp_sums(self, W, b, V, vb):
         return self._run_chunks(self.inner.multinomial_hessp_sums, W, b, V, vb)
 
-    def multinomial_hessian_sums(self, W, b):
-        return self._run_chunks(self.inner.multinomial_hessian_sums, W, b)
+    def multinomial_hessian_sums(self, W, b, cols=None):
+        return self._run_chunks(self.inner.multinomial_hessian_sums, W, b, cols)
 
     def _build_options(self):
         return {"n_threads": self.n_threads, "inner": self.inner}
@@ -205,8 +205,8 @@ class ChunkedBackend(ArrayBackend):
     def hessp_sums(self, w, b, v, vb):
         return self._run_chunks(self.inner.hessp_sums, w, b, v, vb)
 
-    def hessian_sums(self, w, b):
-        return self._run_chunks(self.inner.hessian_sums, w, b)
+    def hessian_sums(self, w, b, cols=None):
+        return self._run_chunks(self.inner.hessian_sums, w, b, cols)
 
     def score_gram_sums(self, w, b):
         return self._run_chunks(self.inner.score_gram_sums, w, b)

@@ -57,8 +57,16 @@ class CsrBackend(ArrayBackend):
         launch(softmax.csr_multinomial_probabilities, self.n_threads, Xb.data, Xb.indices, Xb.indptr, W, b, out)
         return out
 
-    def hessian_sums(self, w, b):
+    def hessian_sums(self, w, b, cols=None):
         from ..kernels import csr
 
-        upper = launch(csr.csr_hessian_sums, self.n_threads, *self._csr(), self.sample_weight, self.offset, w, b)
+        d = self.X.shape[1]
+        position = np.full(d, -1, dtype=np.int64)
+        cols = np.arange(d) if cols is None else np.asarray(cols, dtype=np.int64)
+        position[cols] = np.arange(cols.size)
+        data, indices, indptr, _ = self._csr()
+        upper = launch(
+            csr.csr_hessian_sums, self.n_threads, data, indices, indptr, self.sample_weight, self.offset, w, b,
+            position, cols.size,
+        )
         return symmetric_from_upper(upper)

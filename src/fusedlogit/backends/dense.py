@@ -65,8 +65,8 @@ class DenseBackend(ArrayBackend):
 
         return launch(dense.column_sum_squares, self.n_threads, self.X, self.sample_weight)
 
-    def hessian_sums(self, w, b):
-        """X̃^T diag(s ⊙ p(1−p)) X̃, shape (d + 1, d + 1), by BLAS syrk on row blocks.
+    def hessian_sums(self, w, b, cols=None):
+        """X̃^T diag(s ⊙ p(1−p)) X̃ over ``cols`` (default all) and the intercept, by BLAS syrk on row blocks.
 
         Each block of rows is written once, scaled by sqrt(h) and with the
         intercept column appended, into a reused float64 buffer (so float32
@@ -75,24 +75,26 @@ class DenseBackend(ArrayBackend):
         never an n × d array.
         """
         with blas_limits(self.n_threads):
-            return launch(self._blocked_hessian, self.n_threads, w, b)
+            return launch(self._blocked_hessian, self.n_threads, w, b, cols)
 
-    def _blocked_hessian(self, w, b):
+    def _blocked_hessian(self, w, b, cols):
         from scipy.linalg import blas
 
         from ..kernels.dense import weighted_rows
 
         X, sample_weight, offset = self.X, self.sample_weight, self.offset
         n, d = X.shape
-        rows = min(n, max(256, (4 << 20) // ((d + 1) * 8)))  # ~4 MB buffer
-        buffer = np.empty((rows, d + 1))
-        H = np.zeros((d + 1, d + 1), order="F")
+        cols = np.arange(d) if cols is None else np.asarray(cols, dtype=np.int64)
+        k = cols.size
+        rows = min(n, max(256, (4 << 20) // ((k + 1) * 8)))  # ~4 MB buffer
+        buffer = np.empty((rows, k + 1))
+        H = np.zeros((k + 1, k + 1), order="F")
         for start in range(0, n, rows):
             Xb = X[start : start + rows]
             A = buffer[: Xb.shape[0]]
             sb = None if sample_weight is None else sample_weight[start : start + rows]
             ob = None if offset is None else offset[start : start + rows]
-            weighted_rows(Xb, sb, ob, w, b, A)
+            weighted_rows(Xb, sb, ob, w, b, cols, A)
             # A is C-ordered (m, d + 1), so A.T is Fortran-ordered and syrk adds A^T A in place.
             H = blas.dsyrk(1.0, A.T, beta=1.0, c=H, trans=0, lower=0, overwrite_c=1)
         return symmetric_from_upper(H)

@@ -63,10 +63,10 @@ class ReferenceBackend(ArrayBackend):
             out[-1] = q.sum()
             return out
 
-    def hessian_sums(self, w, b):
+    def hessian_sums(self, w, b, cols=None):
         with blas_limits(self.n_threads):
             h = self._weights() * curvature(self._margins64(w, b))
-            return self._gram(self._augmented(), h)
+            return self._gram(self._augmented(cols), h)
 
     # -- multinomial: Z = X Wᵀ + b (n, K), P = softmax(Z), R = s ⊙ (P − Y) ------------------
     def _one_hot(self):
@@ -105,9 +105,10 @@ class ReferenceBackend(ArrayBackend):
             Q = self._weights()[:, None] * P * (U - np.sum(P * U, axis=1, keepdims=True))
             return self._rows_times_augmented(Q)
 
-    def _augmented(self):
-        """X̃ = [X, 1] in float64."""
-        return np.hstack([self.X.astype(np.float64), np.ones((self.X.shape[0], 1))])
+    def _augmented(self, cols=None):
+        """X̃ = [X[:, cols], 1] in float64 (all columns for None)."""
+        X = self.X if cols is None else self.X[:, cols]
+        return np.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))])
 
     @staticmethod
     def _gram(Xt, h):
@@ -122,10 +123,11 @@ class SparseReferenceBackend(ReferenceBackend):
     _squares = staticmethod(sparse_squares)
     _augmented_rows = staticmethod(sparse_augmented_rows)
 
-    def _augmented(self):
+    def _augmented(self, cols=None):
         from scipy import sparse
 
-        return sparse.hstack([self.X.astype(np.float64), np.ones((self.X.shape[0], 1))], format="csr")
+        X = self.X if cols is None else self.X[:, cols]
+        return sparse.hstack([X.astype(np.float64), np.ones((X.shape[0], 1))], format="csr")
 
     @staticmethod
     def _gram(Xt, h):

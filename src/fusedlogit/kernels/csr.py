@@ -147,19 +147,21 @@ def csr_hessp_sums(data, indices, indptr, d, sample_weight, offset, w, b, v, vb)
 
 
 @pjit
-def csr_hessian_sums(data, indices, indptr, d, sample_weight, offset, w, b):
-    """Upper triangle of X̃^T diag(s ⊙ p(1−p)) X̃ for CSR X, shape (d + 1, d + 1).
+def csr_hessian_sums(data, indices, indptr, sample_weight, offset, w, b, position, m):
+    """Upper triangle of X̃^T diag(s ⊙ p(1−p)) X̃ for CSR X over m chosen columns, shape (m + 1, m + 1).
 
-    Row i adds h_i x_ij x_ik to H[j, k] for every pair j ≤ k of its nonzeros
-    (sorted indices make j ≤ k by position), h_i to the intercept's column
-    H[j, d] and to H[d, d]: O(Σ nnz_i²) work, one read of each row.
+    ``position[j]`` is column j's place 0..m−1 among the chosen ones
+    (increasing with j), −1 if it is not chosen; the intercept is place m.
+    Row i adds h_i x_ij x_ik to H[j, k] for every pair j ≤ k of its chosen
+    nonzeros (sorted indices make j ≤ k by position), h_i to the intercept's
+    column H[j, m] and to H[m, m]: O(Σ nnz_i²) work, one read of each row.
     """
     n = indptr.shape[0] - 1
     pairs = 0
-    for i in range(n):  # the work: Σ_i nnz_i (nnz_i + 1) / 2 products
+    for i in range(n):  # the work: at most Σ_i nnz_i (nnz_i + 1) / 2 products
         pairs += (indptr[i + 1] - indptr[i]) * (indptr[i + 1] - indptr[i] + 1) // 2
-    n_chunks, chunk = sparse_partition(n, (d + 1) * (d + 1), pairs + n)
-    acc = np.zeros((n_chunks, d + 1, d + 1))
+    n_chunks, chunk = sparse_partition(n, (m + 1) * (m + 1), pairs + n)
+    acc = np.zeros((n_chunks, m + 1, m + 1))
     for c in prange(n_chunks):
         part = acc[c]
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
@@ -168,11 +170,15 @@ def csr_hessian_sums(data, indices, indptr, d, sample_weight, offset, w, b):
             z = row_dot(data, indices, lo, hi, w, b if offset is None else b + offset[i])
             s = 1.0 if sample_weight is None else sample_weight[i]
             h = s * sample_curvature(z)
-            part[d, d] += h
+            part[m, m] += h
             for a in range(lo, hi):
-                ja = indices[a]
+                ja = position[indices[a]]
+                if ja < 0:
+                    continue
                 ha = h * data[a]
-                part[ja, d] += ha
+                part[ja, m] += ha
                 for k in range(a, hi):
-                    part[ja, indices[k]] += ha * data[k]
-    return reduce_chunks(acc.reshape(n_chunks, (d + 1) * (d + 1))).reshape(d + 1, d + 1)
+                    jk = position[indices[k]]
+                    if jk >= 0:
+                        part[ja, jk] += ha * data[k]
+    return reduce_chunks(acc.reshape(n_chunks, (m + 1) * (m + 1))).reshape(m + 1, m + 1)

@@ -279,22 +279,23 @@ def hessp_sums(X, sample_weight, offset, w, b, v, vb):
 
 
 @pjit
-def weighted_rows(Xb, sb, ob, w, b, out):
-    """out[i] = sqrt(h_i)·[x_i, 1] with h_i = s_i p_i (1 − p_i), z_i = x_i·w + b + o_i; out is (m, d + 1) float64.
+def weighted_rows(Xb, sb, ob, w, b, cols, out):
+    """out[i] = sqrt(h_i)·[x_i[cols], 1] with h_i = s_i p_i (1 − p_i), z_i = x_i·w + b + o_i; out (m, len(cols) + 1).
 
-    Then out^T out = X̃_b^T diag(h) X̃_b, the block's share of the Hessian,
-    intercept row and column included.
+    Then out^T out = X̃_b^T diag(h) X̃_b over the columns ``cols`` (and the
+    intercept), the block's share of the Hessian.
     """
     m, d = Xb.shape
+    k = cols.shape[0]
     for i in prange(m):
         z = b if ob is None else b + ob[i]
         for j in range(d):
             z += Xb[i, j] * w[j]
         s = 1.0 if sb is None else sb[i]
         root = np.sqrt(s * sample_curvature(z))
-        for j in range(d):
-            out[i, j] = root * Xb[i, j]
-        out[i, d] = root
+        for t in range(k):
+            out[i, t] = root * Xb[i, cols[t]]
+        out[i, k] = root
 
 
 @pjit

@@ -2,6 +2,8 @@
 
 - ``fitting``: ``fit``, the public entry point, ``FitResult`` and the registry of solvers;
 - ``newton``, ``newton_cg``, ``lbfgs``, ``gd``: one algorithm each;
+- ``penalised`` (with the compiled ``cd_core``): solver "cd", proximal Newton
+  for L1 / elastic-net penalties; ``paths``: ``path`` and ``cv`` over a grid of them;
 - ``common``: options, output (with the status: why a solver stopped),
   progress lines and the Armijo line search;
 - ``scaling``: the implicitly standardised coordinates that lbfgs and
@@ -16,15 +18,20 @@ Importing this package does not import Numba.
 
 from ..exceptions import ConvergenceWarning, SeparationWarning
 from .fitting import AUTO_NEWTON_MAX_COEF, DEFAULT_MAX_ITER, SOLVER_FUNCTIONS, SOLVERS, FitResult, fit, resolve_solver
+from .paths import CVResult, PathResult, cv, path
 
 __all__ = [
     "AUTO_NEWTON_MAX_COEF",
+    "CVResult",
     "DEFAULT_MAX_ITER",
     "SOLVERS",
     "SOLVER_FUNCTIONS",
     "ConvergenceWarning",
     "FitResult",
+    "PathResult",
     "SeparationWarning",
+    "cv",
     "fit",
+    "path",
     "resolve_solver",
 ]

@@ -28,7 +28,10 @@ from .._validation import (
     check_bool,
     check_choice,
     check_max_iter,
+    check_l2,
     check_n_classes,
+    check_penalty,
+    check_penalty_weights,
     check_positive,
     check_tol,
     is_dask_array,
@@ -43,11 +46,12 @@ from .inference import COV_TYPES, group_codes, sandwich
 from .lbfgs import lbfgs
 from .newton import HessianFactor, newton
 from .newton_cg import newton_cg
+from .penalised import Penalty, coefficient_weights, proximal_newton
 
-SOLVERS = ("auto", "newton", "lbfgs", "newton-cg", "gd")
+SOLVERS = ("auto", "newton", "lbfgs", "newton-cg", "gd", "cd")
 
 #: ``max_iter=None`` means this many iterations of the chosen solver.
-DEFAULT_MAX_ITER = {"newton": 100, "newton-cg": 200, "lbfgs": 1000, "gd": 100_000}
+DEFAULT_MAX_ITER = {"newton": 100, "newton-cg": 200, "lbfgs": 1000, "gd": 100_000, "cd": 500}
 
 #: Standard errors need the dense n_coef × n_coef Hessian and its inverse
 #: (about 3 · 8 · n_coef² bytes of working memory, 0.6 GB here): above this many
@@ -94,8 +98,9 @@ class FitResult:
     intercept : float (0.0 without intercept)
     n_iter : int, iterations the solver ran
     converged : bool, whether the convergence test (see ``fit``'s tol) holds
-    loss : float, J at the solution
-    grad_max : float, max|∇J| at the solution
+    loss : float, J at the solution (with the penalties)
+    grad_max : float, max|∇J| at the solution (the minimum-norm subgradient with l1 > 0)
+    n_nonzero : int, the number of nonzero entries of coef (a property)
     history : ndarray (n_iter + 1,), J at the start and after each iteration
     solver : str, the solver that ran ("auto" resolved)
     status : str, why it stopped: "converged", "max_iter", "rounding" (J no
@@ -107,8 +112,8 @@ class FitResult:
     cov : ndarray (n_coef, n_coef), their covariance of type ``cov_type``
         (``solvers.inference``); "nonrobust" is the inverse of the Hessian of
         the summed negative log-likelihood Σ s_i ℓ_i (the usual MLE covariance,
-        as statsmodels and Stata report it).  Only defined for l2 = 0: NaN when
-        l2 > 0 (a penalised fit has no such sampling interpretation), when the
+        as statsmodels and Stata report it).  Only defined for l1 = l2 = 0: NaN when
+        penalised (a penalised fit has no such sampling interpretation), when the
         Hessian is singular, when separation was detected, or above
         ``INFERENCE_MAX_COEF`` coefficients.  Evaluated at the returned coef
         (also when ``converged`` is False).  Where it is undefined, ``fit``
@@ -157,6 +162,11 @@ class FitResult:
             f"FitResult(solver={self.solver!r}, status={self.status!r}, converged={self.converged}, "
             f"n_iter={self.n_iter}, loss={self.loss:.10g}, grad_max={self.grad_max:.3g}, {shape})"
         )
+
+    @property
+    def n_nonzero(self):
+        """The number of nonzero coefficients (intercepts not counted)."""
+        return int(np.count_nonzero(self.coef))
 
     @property
     def cov(self):
@@ -325,7 +335,7 @@ def stop_message(status, stages, objective, out, tol):
         steps = ", ".join(f"{solver} stopped {why[run.status]} after {run.n_iter}" for solver, run in stages[:-1])
         text += f" ({steps}; {stages[-1][0]} ran {stages[-1][1].n_iter} more)"
     text += f": {STATUS_REASONS[status]}"
-    newton = [] if "newton" in ran else ["use solver='newton'"]
+    newton = [] if ran & {"newton", "cd"} else ["use solver='newton'"]
     advice = {
         "converged": [],
         "separation": ["use l2 > 0 (the coefficients are finite but arbitrary in the separating direction)"],
@@ -350,7 +360,9 @@ def fit(
     X,
     y,
     *,
+    l1=0.0,
     l2=0.0,
+    penalty_weights=None,
     fit_intercept=True,
     sample_weight=None,
     offset=None,
@@ -369,12 +381,19 @@ def fit(
     groups=None,
     feature_names=None,
 ):
-    """Minimise J(coef) = (1/S) Σ s_i ℓ_i + (l2/2)||w||² (see ``LogisticLoss``).
+    """Minimise J(coef) = (1/S) Σ s_i ℓ_i + l1 Σ_j π_j |w_j| + (l2/2) Σ_j π_j w_j² (see ``LogisticLoss``).
 
     Parameters
     ----------
     X, y, sample_weight, offset, fit_intercept, l2, backend, n_threads
         As for ``LogisticLoss`` (mean reduction, S = Σ s_i).
+    l1 : float ≥ 0, default 0
+        The L1 (lasso) strength; with l2 > 0 too, the elastic net.  The
+        intercept is never penalised; multinomial models are penalised
+        elementwise on coef (K, n_features).
+    penalty_weights : (n_features,) array ≥ 0, optional
+        π_j, the weight of feature j in both penalties (default 1; 0 leaves
+        it unpenalised).
     n_classes : int, optional
         Fit the multinomial (softmax) model of ``MultinomialLoss`` when
         n_classes ≥ 3 is given, y is an (n, K) matrix of soft labels, or y's
@@ -386,8 +405,12 @@ def fit(
         width) and ``cov`` statsmodels' MNLogit reports.  Every class needs
         samples of positive weight.  No ``offset``; ``cov_type`` "nonrobust"
         only.
-    solver : {"auto", "newton", "lbfgs", "newton-cg", "gd"}
-        "auto" is "newton" for at most ``AUTO_NEWTON_MAX_COEF`` = 1000
+    solver : {"auto", "newton", "lbfgs", "newton-cg", "gd", "cd"}
+        "cd" is proximal Newton with coordinate descent on the penalised
+        quadratic model (``solvers.penalised``), on working sets of features
+        for wide X; "auto" picks it when l1 > 0 or penalty_weights is given,
+        and only it fits those.  Otherwise "auto" is "newton" for at most
+        ``AUTO_NEWTON_MAX_COEF`` = 1000
         coefficients (intercept included), else "lbfgs"; "lbfgs" for
         multinomial models (``resolve_solver``).
         "lbfgs" and "newton-cg" work on implicitly standardised columns
@@ -396,14 +419,17 @@ def fit(
         newton-cg (after lbfgs), then Newton (up to 5000 coefficients), and
         ``message`` says so.
     tol : float, default 1e-8
-        Stop when max_j |∂J/∂coef_j| · max(1, 1/ρ_j) ≤ tol, ρ_j the
+        Stop when max_j |∂J/∂coef_j| · max(1, 1/ρ_j) ≤ tol (with l1 > 0, ∂J
+        is the minimum-norm subgradient, so this is the KKT test: for w_j ≠ 0,
+        |g_j + l1 π_j sign w_j|, for w_j = 0, max(|g_j| − l1 π_j, 0), g the
+        gradient of the smooth part), ρ_j the
         root-mean-square of column j (1 for the intercept): max|∇J| ≤ tol,
         held stricter on columns of small scale, where a small gradient
         entry can hide a coefficient far from its optimum
         (``LogisticLoss.converged``).
     max_iter : int, optional
         Iteration limit; None means 100 (newton), 200 (newton-cg),
-        1000 (lbfgs), 100000 (gd).
+        1000 (lbfgs), 100000 (gd), 500 (cd).
     callback : callable, optional
         Called as ``callback(coef)`` after every iteration with a copy of the
         iterate [w..., b].
@@ -417,7 +443,7 @@ def fit(
         Start from this intercept instead of logit of the weighted mean of y
         (needs ``fit_intercept=True``).
     cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default "nonrobust"
-        The covariance behind ``stderr`` (l2 = 0 only): model-based, the
+        The covariance behind ``stderr`` (l1 = l2 = 0 only): model-based, the
         sandwich (HC0), HC0·n/(n − k), or cluster-robust by ``groups``; see
         ``fusedlogit.solvers.inference`` for the formulas.
     groups : array (n_samples,), optional
@@ -461,6 +487,10 @@ def fit(
     """
     check_choice("solver", solver, SOLVERS)
     check_choice("cov_type", cov_type, COV_TYPES)
+    l1, l2 = check_penalty("l1", l1), check_l2(l2)
+    penalised = l1 > 0 or penalty_weights is not None or solver == "cd"
+    if penalised and solver not in ("auto", "cd"):
+        raise ValueError(f"solver={solver!r} cannot fit l1 > 0 or penalty_weights; use solver='cd' or 'auto'")
     check_choice("backend", backend, BACKENDS)
     tol = check_tol(tol)
     max_iter = check_max_iter(max_iter, None)  # None: the chosen solver's default, below
@@ -469,8 +499,8 @@ def fit(
         raise ValueError("callback must be callable or None")
 
     multinomial = _is_multiclass(y, n_classes)
-    common = {"sample_weight": sample_weight, "fit_intercept": fit_intercept, "l2": l2, "backend": backend,
-              "n_threads": n_threads}
+    common = {"sample_weight": sample_weight, "fit_intercept": fit_intercept, "backend": backend,
+              "n_threads": n_threads, "l2": 0.0 if penalised else l2}  # penalised: the Penalty carries l2
     if multinomial:
         if offset is not None:
             raise ValueError("offset is not supported for multinomial models")
@@ -479,7 +509,7 @@ def fit(
         objective = MultinomialLoss(X, y, n_classes=n_classes, **common)
         _check_every_class_present(objective)
         # l2 = 0: fit θ_k = coef_k − coef_0 (the model is identified there, its Hessian non-singular)
-        problem = ReferenceClassLoss(objective) if objective.l2 == 0.0 else objective
+        problem = ReferenceClassLoss(objective) if l2 == 0.0 and not penalised else objective
     else:
         objective = problem = LogisticLoss(X, y, offset=offset, **common)
     if objective.n_coef == 0:
@@ -488,7 +518,10 @@ def fit(
         raise ValueError("groups is needed for cov_type='cluster', and only there")
     clusters = group_codes(groups, objective.n_samples) if cov_type == "cluster" else None
     names = _feature_names(feature_names, X, objective.n_features)
-    name = resolve_solver(solver, problem.n_coef, multinomial)
+    name = "cd" if penalised else resolve_solver(solver, problem.n_coef, multinomial)
+    if penalised:
+        weights = check_penalty_weights(penalty_weights, objective.n_features)
+        penalty = Penalty(l1, l2, coefficient_weights(weights, objective.n_coef, objective.fit_intercept))
     options = SolverOptions(
         tol=tol,
         max_iter=DEFAULT_MAX_ITER[name] if max_iter is None else max_iter,
@@ -500,13 +533,18 @@ def fit(
         start = start_point(objective, coef0, intercept0)
         if problem is not objective:
             start = problem.reduce(start)
-        out, stages = finish_stalled(name, problem, SOLVER_FUNCTIONS[name](problem, start, options), options)
+        if penalised:
+            out = proximal_newton(objective, penalty, start, options)
+            stages = [(name, out)]
+        else:
+            out, stages = finish_stalled(name, problem, SOLVER_FUNCTIONS[name](problem, start, options), options)
 
         coef, loss, grad = out.coef, out.loss, out.grad
         grad_max = float(np.max(np.abs(grad)))
         converged = problem.converged(grad, options.tol) and bool(np.isfinite(loss))  # a NaN loss never converged
         cov, separated = None, False
-        if problem.l2 == 0.0 and problem.n_coef > INFERENCE_MAX_COEF:
+        inference = l2 == 0.0 and not penalised
+        if inference and problem.n_coef > INFERENCE_MAX_COEF:
             warnings.warn(
                 f"stderr and cov are not computed for {problem.n_coef} > INFERENCE_MAX_COEF = {INFERENCE_MAX_COEF} "
                 f"coefficients (their Hessian alone would take {8 * problem.n_coef**2 / 1e9:.1f} GB); "
@@ -514,7 +552,7 @@ def fit(
                 UserWarning,
                 stacklevel=2,
             )
-        elif problem.l2 == 0.0:
+        elif inference:
             cov, separated = _mle_covariance(problem, coef, grad, converged)
             if cov is not None:
                 cov = sandwich(problem, coef, cov, cov_type, clusters)
@@ -551,7 +589,7 @@ def fit(
             stderr=stderr,
             cov_type=cov_type,
             n_obs=objective.n_observations(),
-            loglike=objective.log_likelihood(coef, loss),
+            loglike=objective.log_likelihood(coef, loss - penalty.value(coef) if penalised else loss),
             llnull=objective.null_log_likelihood(),
             feature_names=names,
             n_classes=getattr(objective, "n_classes", 2),
