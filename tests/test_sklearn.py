@@ -115,7 +115,7 @@ def test_multiclass_without_penalty_is_centred_and_offset_is_refused():
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"C": 0.0}, "C"), ({"C": -1}, "C"), ({"penalty": "l1"}, "penalty"), ({"solver": "sag"}, "solver")],
+    [({"C": 0.0}, "C"), ({"C": -1}, "C"), ({"penalty": "l3"}, "penalty"), ({"solver": "sag"}, "solver")],
 )
 def test_bad_parameters_raise(params, match):
     X = np.random.default_rng(0).standard_normal((30, 2))

@@ -1,4 +1,4 @@
-"""A scikit-learn estimator around ``fusedlogit.fit`` (needs scikit-learn ≥ 1.6).
+"""scikit-learn estimators around ``fusedlogit.fit`` and ``fusedlogit.path`` (need scikit-learn ≥ 1.6).
 
 This is the only module that imports scikit-learn; the rest of the package
 works without it.
@@ -6,6 +6,7 @@ works without it.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 
@@ -14,6 +15,8 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.metrics import get_scorer, make_scorer
+from sklearn.model_selection import check_cv
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -26,173 +29,11 @@ from .objective import LogisticLoss
 from .solvers import SOLVERS, fit
 from .solvers.fitting import start_point
 
+PENALTIES = ("l2", "l1", "elasticnet", None)
 
-class LogisticRegression(LinearClassifierMixin, BaseEstimator):
-    """Binary and multinomial logistic regression fitted by ``fusedlogit.fit``.
 
-    Minimises the same objective as ``sklearn.linear_model.LogisticRegression``
-    with the same C: with sample weights s_i (all ones by default)::
-
-        C Σ s_i ℓ_i + ½||w||²   ⇔   J = (1/S) Σ s_i ℓ_i + (l2/2)||w||²,  l2 = 1/(C·S),  S = Σ s_i
-
-    (the intercept is not penalised).  With more than two classes ℓ_i is the
-    softmax (multinomial) loss and ||W||² the squared Frobenius norm, as in
-    scikit-learn's multinomial model.  ``penalty=None`` or ``C=np.inf`` fits the
-    unpenalised MLE.  With ``class_weight``, s_i is sample_weight_i times the
-    weight of y_i's class, as in scikit-learn.
-
-    Parameters
-    ----------
-    C : float > 0 or np.inf, default 1.0
-        Inverse regularisation strength; ``np.inf`` means no penalty.
-    penalty : {"l2", None}, default "l2"
-    fit_intercept : bool, default True
-    solver : {"auto", "newton", "lbfgs", "newton-cg", "gd"}, default "auto"
-        See ``fusedlogit.fit``.
-    tol : float, default 1e-8
-        Stop when max|∇J| ≤ tol.
-    max_iter : int, optional
-        Iteration limit; None is the solver's default (see ``fusedlogit.fit``);
-        0 keeps the start point.
-    n_threads : int, optional
-        Threads for the kernels and BLAS; default all cores.
-    class_weight : dict, "balanced" or None, default None
-        Weights of the classes, {label: weight}; "balanced" gives class c the
-        weight S / (2 · S_c), with S the total and S_c class c's share of the
-        sample weights, as scikit-learn computes it.
-    warm_start : bool, default False
-        Start from the previous fit's ``coef_`` and ``intercept_`` when their
-        shapes still fit.
-
-    Attributes
-    ----------
-    classes_ : ndarray (K,), the labels; with two, ``classes_[1]`` is the positive class.
-    coef_ : ndarray (1, n_features) for two classes, (K, n_features) for more;
-        X's dtype (float32 for float32 X)
-    intercept_ : ndarray (1,) or (K,), X's dtype
-    n_iter_ : ndarray (1,)
-    n_features_in_, feature_names_in_ : as usual in scikit-learn.
-
-    Warnings from the solver (no convergence, separation) are re-emitted as
-    ``sklearn.exceptions.ConvergenceWarning``.  Without a penalty the
-    multinomial coefficients are returned centred (Σ_k coef_[k] = 0, and so
-    the intercepts), the one solution of the unidentified model.
-    """
-
-    def __init__(
-        self,
-        C=1.0,
-        penalty="l2",
-        fit_intercept=True,
-        solver="auto",
-        tol=1e-8,
-        max_iter=None,
-        n_threads=None,
-        class_weight=None,
-        warm_start=False,
-    ):
-        self.C = C
-        self.penalty = penalty
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.n_threads = n_threads
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-
-    def fit(self, X, y, sample_weight=None, offset=None):
-        """Fit on X (n_samples, n_features) and two-class y; returns self.
-
-        ``offset`` (n_samples,), optional: a known term added to every margin
-        (see ``fusedlogit.LogisticLoss``); pass the new rows' offset to the
-        predict methods too.
-        """
-        if self.penalty not in ("l2", None):
-            raise ValueError(f"penalty must be 'l2' or None, got {self.penalty!r}")
-        if isinstance(self.C, (bool, np.bool_)) or not isinstance(self.C, numbers.Real) or not self.C > 0:
-            raise ValueError(f"C must be a number > 0 (np.inf: no penalty), got {self.C!r}")
-        if self.penalty is None and self.C != 1.0:
-            warnings.warn("Setting penalty=None will ignore the C parameter", UserWarning, stacklevel=2)
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {list(SOLVERS)}, got {self.solver!r}")
-        X, y = validate_data(
-            self, X, y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32], order="C"
-        )
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"This solver needs samples of 2 classes in the data, but the data contain only one class: "
-                f"{self.classes_[0]!r}"
-            )
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        if self.class_weight is not None:
-            weights = _class_weights(self.class_weight, self.classes_, y, sample_weight)
-            sample_weight = sample_weight * weights[np.searchsorted(self.classes_, y)].astype(X.dtype)
-        total = float(sample_weight.sum(dtype=np.float64))
-        if total <= 0:
-            raise ValueError("sample_weight sums to zero")
-        l2 = 0.0 if self.penalty is None or np.isinf(self.C) else 1.0 / (self.C * total)
-        K = len(self.classes_)
-        rows = 1 if K == 2 else K
-        coef0 = intercept0 = None
-        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (rows, X.shape[1]):
-            coef0 = self.coef_[0] if K == 2 else self.coef_
-            if self.fit_intercept:
-                intercept0 = float(self.intercept_[0]) if K == 2 else self.intercept_
-        if K == 2:
-            labels = (y == self.classes_[1]).astype(X.dtype)
-        else:
-            if offset is not None:
-                raise ValueError("offset is not supported for more than two classes")
-            labels = np.searchsorted(self.classes_, y)
-        if self.max_iter == 0:  # scikit-learn's meaning: no iteration, keep the start point
-            if K == 2:
-                objective = LogisticLoss(
-                    X, labels, sample_weight=sample_weight, offset=offset, fit_intercept=self.fit_intercept
-                )
-            else:
-                objective = MultinomialLoss(
-                    X, labels, n_classes=K, sample_weight=sample_weight, fit_intercept=self.fit_intercept
-                )
-            start = start_point(objective, coef0, intercept0).reshape(rows, -1)
-            warnings.warn("max_iter=0: no iteration was run; coef_ is the start point", SklearnConvergenceWarning,
-                          stacklevel=2)
-            d = X.shape[1]
-            self.coef_ = start[:, :d].astype(X.dtype)
-            self.intercept_ = (start[:, d] if self.fit_intercept else np.zeros(rows)).astype(X.dtype)
-            self.n_iter_ = np.array([0])
-            return self
-        result = self._fit(X, labels, K, l2, sample_weight, offset, coef0, intercept0)
-        self.coef_ = result.coef.reshape(rows, -1).astype(X.dtype)  # float32 X: float32 coef_, as scikit-learn
-        self.intercept_ = np.atleast_1d(result.intercept).astype(X.dtype)
-        self.n_iter_ = np.array([result.n_iter])
-        return self
-
-    def _fit(self, X, labels, n_classes, l2, sample_weight, offset, coef0, intercept0):
-        """``fusedlogit.fit``, its warnings re-emitted as scikit-learn's ConvergenceWarning."""
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            result = fit(
-                X,
-                labels,
-                l2=l2,
-                fit_intercept=self.fit_intercept,
-                sample_weight=sample_weight,
-                offset=offset,
-                n_classes=None if n_classes == 2 else n_classes,
-                solver=self.solver,
-                tol=self.tol,
-                max_iter=self.max_iter,
-                n_threads=self.n_threads,
-                coef0=coef0,
-                intercept0=intercept0,
-            )
-        for w in caught:  # the solver's own warning class becomes scikit-learn's
-            category = SklearnConvergenceWarning if issubclass(w.category, ConvergenceWarning) else w.category
-            warnings.warn(str(w.message), category, stacklevel=3)
-        return result
+class _LogisticClassifier(LinearClassifierMixin, BaseEstimator):
+    """Predictions from ``classes_``, ``coef_`` and ``intercept_``, shared by both estimators."""
 
     def decision_function(self, X, offset=None):
         """The margins x·coef_ + intercept_ (+ offset): (n_samples,) for two classes, else (n_samples, K)."""
@@ -228,6 +69,493 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = True
         tags.input_tags.sparse = True
         return tags
+
+
+class LogisticRegression(_LogisticClassifier):
+    """Binary and multinomial logistic regression fitted by ``fusedlogit.fit``.
+
+    Minimises the same objective as ``sklearn.linear_model.LogisticRegression``
+    with the same C and l1_ratio r: with sample weights s_i (all ones by default)::
+
+        C Σ s_i ℓ_i + r ||w||₁ + ((1 − r)/2) ||w||²
+            ⇔   J = (1/S) Σ s_i ℓ_i + l1 ||w||₁ + (l2/2) ||w||²,
+                l1 = r/(C·S),  l2 = (1 − r)/(C·S),  S = Σ s_i
+
+    with r = 0 for ``penalty="l2"``, 1 for "l1" and ``l1_ratio`` for
+    "elasticnet" (the intercept is not penalised).  With more than two classes
+    ℓ_i is the softmax (multinomial) loss and the norms are elementwise on W
+    (||W||² the squared Frobenius norm), as in scikit-learn's multinomial model.
+    ``penalty=None`` or ``C=np.inf`` fits the unpenalised MLE.  With
+    ``class_weight``, s_i is sample_weight_i times the weight of y_i's class,
+    as in scikit-learn.
+
+    Parameters
+    ----------
+    C : float > 0 or np.inf, default 1.0
+        Inverse regularisation strength; ``np.inf`` means no penalty.
+    penalty : {"l2", "l1", "elasticnet", None}, default "l2"
+    l1_ratio : float in [0, 1], optional
+        The l1 share r of an "elasticnet" penalty (required there, ignored
+        with a warning by the other penalties).
+    fit_intercept : bool, default True
+    solver : {"auto", "newton", "lbfgs", "newton-cg", "gd", "cd"}, default "auto"
+        See ``fusedlogit.fit``; an l1 part (r > 0) needs "cd", which "auto" picks.
+    tol : float, default 1e-8
+        Stop when max|∇J| ≤ tol (the minimum-norm subgradient with an l1 part).
+    max_iter : int, optional
+        Iteration limit; None is the solver's default (see ``fusedlogit.fit``);
+        0 keeps the start point.
+    n_threads : int, optional
+        Threads for the kernels and BLAS; default all cores.
+    class_weight : dict, "balanced" or None, default None
+        Weights of the classes, {label: weight}; "balanced" gives class c the
+        weight S / (2 · S_c), with S the total and S_c class c's share of the
+        sample weights, as scikit-learn computes it.
+    warm_start : bool, default False
+        Start from the previous fit's ``coef_`` and ``intercept_`` when their
+        shapes still fit.
+
+    Attributes
+    ----------
+    classes_ : ndarray (K,), the labels; with two, ``classes_[1]`` is the positive class.
+    coef_ : ndarray (1, n_features) for two classes, (K, n_features) for more;
+        X's dtype (float32 for float32 X)
+    intercept_ : ndarray (1,) or (K,), X's dtype
+    n_iter_ : ndarray (1,)
+    n_features_in_, feature_names_in_ : as usual in scikit-learn.
+
+    Warnings from the solver (no convergence, separation) are re-emitted as
+    ``sklearn.exceptions.ConvergenceWarning``.  Without a penalty the
+    multinomial coefficients are returned centred (Σ_k coef_[k] = 0, and so
+    the intercepts), the one solution of the unidentified model.
+    """
+
+    def __init__(
+        self,
+        C=1.0,
+        penalty="l2",
+        l1_ratio=None,
+        fit_intercept=True,
+        solver="auto",
+        tol=1e-8,
+        max_iter=None,
+        n_threads=None,
+        class_weight=None,
+        warm_start=False,
+    ):
+        self.C = C
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_threads = n_threads
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Fit on X (n_samples, n_features) and labels y; returns self.
+
+        ``offset`` (n_samples,), optional: a known term added to every margin
+        (see ``fusedlogit.LogisticLoss``; two classes only); pass the new
+        rows' offset to the predict methods too.
+        """
+        ratio = _l1_share(self.penalty, self.l1_ratio)
+        if isinstance(self.C, (bool, np.bool_)) or not isinstance(self.C, numbers.Real) or not self.C > 0:
+            raise ValueError(f"C must be a number > 0 (np.inf: no penalty), got {self.C!r}")
+        if self.penalty is None and (self.C != 1.0 or self.l1_ratio is not None):
+            warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters", UserWarning,
+                          stacklevel=2)
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {list(SOLVERS)}, got {self.solver!r}")
+        penalised = ratio is not None and not np.isinf(self.C)
+        if penalised and ratio > 0 and self.solver not in ("auto", "cd"):
+            raise ValueError(
+                f"solver={self.solver!r} cannot fit penalty={self.penalty!r} (an l1 part); use solver='cd' or 'auto'"
+            )
+        X, y = validate_data(
+            self, X, y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32], order="C"
+        )
+        check_classification_targets(y)
+        self.classes_ = _classes(y)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        if self.class_weight is not None:
+            weights = _class_weights(self.class_weight, self.classes_, y, sample_weight)
+            sample_weight = sample_weight * weights[np.searchsorted(self.classes_, y)].astype(X.dtype)
+        total = float(sample_weight.sum(dtype=np.float64))
+        if total <= 0:
+            raise ValueError("sample_weight sums to zero")
+        l1 = ratio / (self.C * total) if penalised else 0.0
+        l2 = (1.0 - ratio) / (self.C * total) if penalised else 0.0
+        K = len(self.classes_)
+        rows = 1 if K == 2 else K
+        coef0 = intercept0 = None
+        if self.warm_start and getattr(self, "coef_", None) is not None and self.coef_.shape == (rows, X.shape[1]):
+            coef0 = self.coef_[0] if K == 2 else self.coef_
+            if self.fit_intercept:
+                intercept0 = float(self.intercept_[0]) if K == 2 else self.intercept_
+        labels = _encode(y, self.classes_, X.dtype)
+        if K > 2 and offset is not None:
+            raise ValueError("offset is not supported for more than two classes")
+        if self.max_iter == 0:  # scikit-learn's meaning: no iteration, keep the start point
+            if K == 2:
+                objective = LogisticLoss(
+                    X, labels, sample_weight=sample_weight, offset=offset, fit_intercept=self.fit_intercept
+                )
+            else:
+                objective = MultinomialLoss(
+                    X, labels, n_classes=K, sample_weight=sample_weight, fit_intercept=self.fit_intercept
+                )
+            start = start_point(objective, coef0, intercept0).reshape(rows, -1)
+            warnings.warn("max_iter=0: no iteration was run; coef_ is the start point", SklearnConvergenceWarning,
+                          stacklevel=2)
+            d = X.shape[1]
+            self.coef_ = start[:, :d].astype(X.dtype)
+            self.intercept_ = (start[:, d] if self.fit_intercept else np.zeros(rows)).astype(X.dtype)
+            self.n_iter_ = np.array([0])
+            return self
+        with _sklearn_warnings():
+            result = fit(
+                X,
+                labels,
+                l1=l1,
+                l2=l2,
+                fit_intercept=self.fit_intercept,
+                sample_weight=sample_weight,
+                offset=offset,
+                n_classes=None if K == 2 else K,
+                solver=self.solver,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                n_threads=self.n_threads,
+                coef0=coef0,
+                intercept0=intercept0,
+            )
+        self.coef_ = result.coef.reshape(rows, -1).astype(X.dtype)  # float32 X: float32 coef_, as scikit-learn
+        self.intercept_ = np.atleast_1d(result.intercept).astype(X.dtype)
+        self.n_iter_ = np.array([result.n_iter])
+        return self
+
+
+class LogisticRegressionCV(_LogisticClassifier):
+    """``LogisticRegression`` with C (and l1_ratio) chosen by cross-validation, like scikit-learn's.
+
+    For every fold, l1_ratio r and C of the grid, the estimator fits
+    ``LogisticRegression(C, penalty, l1_ratio=r)``'s objective on the fold's
+    training rows, exactly as scikit-learn does: one ``fusedlogit.path`` per
+    fold and r (warm-started, decreasing α; for r = 0 warm-started
+    ``fusedlogit.fit`` runs with the l2 solvers of ``LogisticRegression``) with::
+
+        α = 1/(C·S_train),  l1 = r·α,  l2 = (1 − r)·α,   S_train = Σ_{i ∈ train} s_i
+
+    The held-out rows enter with weight 0, so X is not copied.  S_train is
+    each fold's own, so the minimiser is scikit-learn's for the same C even
+    with unequal folds or weights (``fusedlogit.cv`` shares one α grid among
+    the folds, which is that only when every fold has the same training
+    weight, and scores without scikit-learn's scorers).  The score of each
+    fit on its held-out rows is ``scoring``; the (C, r) of the largest score
+    summed over folds wins (the first in Cs, then l1_ratios order on ties, as
+    scikit-learn), and with ``refit`` the model is fitted on all rows with it
+    (α = 1/(C·S)).
+
+    Parameters
+    ----------
+    Cs : int or array of floats > 0, default 10
+        The grid of C; an int n means ``np.logspace(-4, 4, n)``.
+    l1_ratios : array of floats in [0, 1], optional
+        The grid of r for ``penalty="elasticnet"`` (required there, ignored
+        with a warning by the other penalties).
+    cv : int, cross-validation splitter or iterable of (train, test), default 5
+        As scikit-learn's ``check_cv`` for classifiers: an int is
+        ``StratifiedKFold(cv)`` (unshuffled).
+    scoring : None, str or callable, default None
+        None is accuracy (``score``); a scikit-learn scorer name
+        ("neg_log_loss", "roc_auc", ...) or a scorer(estimator, X, y).  With
+        ``sample_weight``, it is passed to the scorer for the held-out rows
+        (without the class weights), as scikit-learn does.
+    refit : bool, default True
+        Refit on all rows at the best (C, r); else ``coef_`` and
+        ``intercept_`` are the mean over folds of each fold's best fit, ``C_``
+        and ``l1_ratio_`` the mean of the folds' best values.
+    penalty : {"l2", "l1", "elasticnet"}, default "l2"
+    fit_intercept, tol, max_iter, n_threads, class_weight
+        As for ``LogisticRegression``; "balanced" class weights are computed
+        once on all rows, as scikit-learn does.
+    random_state : ignored
+        For scikit-learn's signature: the fits are deterministic, and an int
+        ``cv`` does not shuffle (pass a splitter that does).
+    verbose : bool, default False
+        Print ``fusedlogit.path``'s line per α (``fit``'s per iteration for r = 0).
+
+    Attributes
+    ----------
+    Cs_ : ndarray (n_cs,); l1_ratios_ : ndarray (n_l1_ratios,) ([1.] for "l1", [0.] for "l2")
+    scores_ : ndarray (n_folds, n_l1_ratios, n_cs), higher is better
+    n_iter_ : ndarray (n_folds, n_l1_ratios, n_cs), the fits' iterations (at least 1)
+    coefs_paths_ : ndarray (n_folds, n_l1_ratios, n_cs, 1 or K, n_features [+ 1 intercept])
+    C_, l1_ratio_ : float, the chosen values
+    classes_, coef_, intercept_, n_features_in_, feature_names_in_ : as for ``LogisticRegression``.
+
+    The attributes have the shapes of scikit-learn's with
+    ``use_legacy_attributes=False`` (its default from 1.10).
+    """
+
+    def __init__(
+        self,
+        Cs=10,
+        l1_ratios=None,
+        cv=5,
+        scoring=None,
+        refit=True,
+        penalty="l2",
+        fit_intercept=True,
+        tol=1e-8,
+        max_iter=None,
+        n_threads=None,
+        class_weight=None,
+        random_state=None,
+        verbose=False,
+    ):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.penalty = penalty
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_threads = n_threads
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate the grid on X (n_samples, n_features) and labels y, then refit; returns self."""
+        if self.penalty not in ("l2", "l1", "elasticnet"):
+            raise ValueError(f"penalty must be one of 'l2', 'l1' or 'elasticnet', got {self.penalty!r}")
+        Cs = _check_Cs(self.Cs)
+        ratios = _check_l1_ratios(self.penalty, self.l1_ratios)
+        scorer = _check_scoring(self.scoring)
+        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], order="C")
+        check_classification_targets(y)
+        self.classes_ = classes = _classes(y)
+        K, d = len(classes), X.shape[1]
+        rows = 1 if K == 2 else K
+        score_weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float64)
+        weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if self.class_weight is not None:
+            weight = weight * _class_weights(self.class_weight, classes, y, weight)[np.searchsorted(classes, y)]
+        labels = _encode(y, classes, X.dtype)
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        scorer = _with_labels(scorer, classes)
+
+        n_folds, n_l1, n_cs = len(folds), len(ratios), len(Cs)
+        paths = np.zeros((n_folds, n_l1, n_cs, rows, d + bool(self.fit_intercept)))
+        scores = np.empty((n_folds, n_l1, n_cs))
+        n_iter = np.zeros((n_folds, n_l1, n_cs), dtype=int)
+        shell = LogisticRegression()  # carries each fit's coefficients to the scorer
+        shell.classes_, shell.n_features_in_ = classes, d
+        for f, (train, test) in enumerate(folds):
+            fold_weight = np.zeros_like(weight)
+            fold_weight[train] = weight[train]
+            total = float(fold_weight.sum())
+            if total <= 0:
+                raise ValueError(f"the training rows of fold {f} have sample weights summing to zero")
+            alphas = 1.0 / (Cs * total)  # C = inf: 0
+            order = np.argsort(-alphas, kind="stable")  # the path runs from the largest α down
+            X_test, y_test = X[test], y[test]
+            kwargs = {} if score_weight is None else {"sample_weight": score_weight[test]}
+            fold_weight = fold_weight.astype(X.dtype)
+            for i, ratio in enumerate(ratios):
+                coef, intercept, iterations = self._path(X, labels, K, ratio, alphas[order], fold_weight)
+                paths[f, i, order, :, :d] = coef
+                if self.fit_intercept:
+                    paths[f, i, order, :, d] = intercept
+                n_iter[f, i, order] = np.maximum(iterations, 1)  # ≥ 1 as scikit-learn's checks want: a start
+                # that is already optimal (every α ≥ α_max) still took its one pass of the optimality test
+                for j in range(n_cs):
+                    shell.coef_, shell.intercept_ = _coef_intercept(paths[f, i, j], d)
+                    scores[f, i, j] = scorer(shell, X_test, y_test, **kwargs)
+
+        self.Cs_, self.l1_ratios_ = Cs, np.asarray(ratios, dtype=np.float64)
+        self.scores_, self.n_iter_, self.coefs_paths_ = scores, n_iter, paths
+        if self.refit:
+            # the largest score summed over folds, the first in (C, then l1_ratio) order on ties, as scikit-learn
+            j, i = np.unravel_index(np.argmax(scores.sum(axis=0).T), (n_cs, n_l1))
+            self.C_, self.l1_ratio_ = float(Cs[j]), float(ratios[i])
+            start = paths[:, i, j].mean(axis=0)  # warm start: the folds' mean, as scikit-learn
+            estimator = LogisticRegression(
+                C=self.C_,
+                penalty="elasticnet",
+                l1_ratio=self.l1_ratio_,
+                fit_intercept=self.fit_intercept,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                n_threads=self.n_threads,
+                warm_start=True,
+            )
+            estimator.coef_, estimator.intercept_ = _coef_intercept(start, d)
+            estimator.fit(X, y, sample_weight=weight)  # weight: class weights included
+            self.coef_, self.intercept_ = estimator.coef_, estimator.intercept_
+        else:
+            best = [np.unravel_index(np.argmax(scores[f].T), (n_cs, n_l1)) for f in range(n_folds)]
+            mean = np.mean([paths[f, i, j] for f, (j, i) in enumerate(best)], axis=0)
+            self.C_ = float(np.mean([Cs[j] for j, _ in best]))
+            self.l1_ratio_ = float(np.mean([ratios[i] for _, i in best]))
+            coef, intercept = _coef_intercept(mean, d)
+            self.coef_, self.intercept_ = coef.astype(X.dtype), intercept.astype(X.dtype)
+        return self
+
+    def _path(self, X, labels, n_classes, ratio, alphas, sample_weight):
+        """(coef (n_alphas, 1 or K, d), intercept (n_alphas, 1 or K), n_iter) along the decreasing ``alphas``.
+
+        ``fusedlogit.path`` with an l1 part (r > 0); a pure ridge grid (r = 0)
+        is a sequence of warm-started ``fusedlogit.fit`` runs with the solver
+        that ``LogisticRegression(penalty="l2")`` uses.
+        """
+        from . import path  # the package's function
+
+        rows, d = (1 if n_classes == 2 else n_classes), X.shape[1]
+        common = {"sample_weight": sample_weight, "fit_intercept": self.fit_intercept, "tol": self.tol,
+                  "max_iter": self.max_iter, "n_threads": self.n_threads,
+                  "n_classes": None if n_classes == 2 else n_classes}
+        if ratio > 0:
+            with _sklearn_warnings(stacklevel=2):  # the caller of LogisticRegressionCV.fit
+                result = path(X, labels, l1_ratio=ratio, alphas=alphas, verbose=self.verbose, **common)
+            coef, intercept, n_iter = result.coef, result.intercept, result.n_iter
+        else:
+            coef, intercept, n_iter = np.zeros((alphas.size, rows, d)), np.zeros((alphas.size, rows)), []
+            coef0 = intercept0 = None
+            for a, alpha in enumerate(alphas):
+                with _sklearn_warnings(stacklevel=2):
+                    result = fit(X, labels, l2=alpha, coef0=coef0, intercept0=intercept0, verbose=self.verbose,
+                                 **common)
+                coef[a], intercept[a] = result.coef.reshape(rows, d), result.intercept
+                n_iter.append(result.n_iter)
+                coef0, intercept0 = result.coef, result.intercept if self.fit_intercept else None
+        return (np.asarray(coef, dtype=np.float64).reshape(alphas.size, rows, d),
+                np.asarray(intercept, dtype=np.float64).reshape(alphas.size, rows), np.asarray(n_iter))
+
+
+def _l1_share(penalty, l1_ratio):
+    """The l1 share r of the penalty (0 for "l2", 1 for "l1"), None for none; checks both arguments."""
+    if penalty not in PENALTIES:
+        raise ValueError(f"penalty must be one of 'l2', 'l1', 'elasticnet' or None, got {penalty!r}")
+    if l1_ratio is not None and (
+        isinstance(l1_ratio, (bool, np.bool_)) or not isinstance(l1_ratio, numbers.Real) or not 0 <= l1_ratio <= 1
+    ):
+        raise ValueError(f"l1_ratio must be a number in [0, 1], got {l1_ratio!r}")
+    if penalty == "elasticnet":
+        if l1_ratio is None:
+            raise ValueError("l1_ratio must be specified when penalty is 'elasticnet'")
+        return float(l1_ratio)
+    if l1_ratio is not None and penalty is not None:
+        warnings.warn(f"l1_ratio is only used when penalty is 'elasticnet'; ignored with penalty={penalty!r}",
+                      UserWarning, stacklevel=3)
+    return None if penalty is None else {"l2": 0.0, "l1": 1.0}[penalty]
+
+
+def _check_Cs(Cs):
+    """The grid of C: an int n ≥ 1 is np.logspace(-4, 4, n), as scikit-learn's; else numbers > 0."""
+    if isinstance(Cs, numbers.Integral) and not isinstance(Cs, (bool, np.bool_)):
+        if Cs < 1:
+            raise ValueError(f"Cs must be an int >= 1 or an array of numbers > 0, got {Cs!r}")
+        return np.logspace(-4, 4, int(Cs))
+    try:
+        grid = np.asarray(Cs, dtype=np.float64)
+    except (TypeError, ValueError):
+        grid = None
+    if grid is None or grid.ndim != 1 or grid.size == 0 or np.isnan(grid).any() or (grid <= 0).any():
+        raise ValueError(f"Cs must be an int >= 1 or an array of numbers > 0, got {Cs!r}")
+    return grid
+
+
+def _check_l1_ratios(penalty, l1_ratios):
+    """The grid of l1_ratio: the given one for "elasticnet" (numbers in [0, 1]), else [1.] ("l1") or [0.]."""
+    if penalty != "elasticnet":
+        if l1_ratios is not None:
+            warnings.warn(f"l1_ratios is only used when penalty is 'elasticnet'; ignored with penalty={penalty!r}",
+                          UserWarning, stacklevel=3)
+        return np.array([1.0 if penalty == "l1" else 0.0])
+    bad = l1_ratios is None or isinstance(l1_ratios, str) or np.ndim(l1_ratios) != 1 or len(l1_ratios) == 0
+    if not bad:
+        bad = any(
+            isinstance(r, (bool, np.bool_)) or not isinstance(r, numbers.Real) or not 0 <= r <= 1 for r in l1_ratios
+        )
+    if bad:
+        raise ValueError(f"l1_ratios must be an array of numbers in [0, 1] for penalty='elasticnet', got {l1_ratios!r}")
+    return np.asarray(l1_ratios, dtype=np.float64)
+
+
+def _check_scoring(scoring):
+    """A scorer(estimator, X, y, **kwargs): None is the estimator's ``score`` (accuracy)."""
+    if scoring is None:
+        return lambda estimator, X, y, **kwargs: estimator.score(X, y, **kwargs)
+    if callable(scoring):
+        return scoring
+    try:
+        return get_scorer(scoring)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"scoring must be None, a scikit-learn scorer name or a callable scorer(estimator, X, y), got {scoring!r}"
+        ) from None
+
+
+def _with_labels(scorer, classes):
+    """A scorer whose metric takes ``labels`` (log loss, ...) gets all of ``classes``, as scikit-learn does:
+    a held-out fold may lack a class."""
+    func = getattr(scorer, "_score_func", None)
+    if func is None or "labels" not in inspect.signature(func).parameters:
+        return scorer
+    extra = dict(getattr(scorer, "_kwargs", {}))
+    extra["labels"] = classes
+    if len(classes) == 2 and "pos_label" in inspect.signature(func).parameters:
+        extra.setdefault("pos_label", classes[-1])
+    return make_scorer(func, greater_is_better=scorer._sign == 1, response_method=scorer._response_method, **extra)
+
+
+def _coef_intercept(w, d):
+    """(coef, intercept) from rows [coef..., intercept] of width d + 1, or d (then intercept 0)."""
+    return w[..., :d], (w[..., d] if w.shape[-1] > d else np.zeros(w.shape[:-1]))
+
+
+def _classes(y):
+    """The sorted labels; at least two."""
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ValueError(
+            f"This solver needs samples of 2 classes in the data, but the data contain only one class: "
+            f"{classes[0]!r}"
+        )
+    return classes
+
+
+def _encode(y, classes, dtype):
+    """fit's labels: y == classes[1] as X's dtype for two classes, else the class index."""
+    return (y == classes[1]).astype(dtype) if len(classes) == 2 else np.searchsorted(classes, y)
+
+
+class _sklearn_warnings:
+    """Re-emits the solvers' ConvergenceWarning (and SeparationWarning) as scikit-learn's, others as they are,
+    ``stacklevel`` frames above the function of the ``with`` block (1: its caller)."""
+
+    def __init__(self, stacklevel=1):
+        self.stacklevel = stacklevel
+
+    def __enter__(self):
+        self._context = warnings.catch_warnings(record=True)
+        self._caught = self._context.__enter__()
+        warnings.simplefilter("always", ConvergenceWarning)
+        return self
+
+    def __exit__(self, *exc):
+        self._context.__exit__(*exc)
+        for w in self._caught:
+            category = SklearnConvergenceWarning if issubclass(w.category, ConvergenceWarning) else w.category
+            warnings.warn(str(w.message), category, stacklevel=2 + self.stacklevel)
+        return False
 
 
 def _class_weights(class_weight, classes, y, sample_weight):

@@ -567,7 +567,7 @@ def fit(
             warnings.warn(message, ConvergenceWarning, stacklevel=2)
         stderr = np.full(problem.n_coef, np.nan) if cov is None else np.sqrt(np.diag(cov))
         if multinomial:
-            full = _centred(problem, coef)
+            full = _centred(problem, coef, penalty.weights if penalised else None)
             d = objective.n_features
             w, b = full[:, :d].copy(), (full[:, d].copy() if objective.fit_intercept else np.zeros(full.shape[0]))
             stderr = stderr.reshape(-1, full.shape[1]) if problem is not objective else np.full(
@@ -668,19 +668,22 @@ def _check_every_class_present(objective):
         )
 
 
-def _centred(problem, coef):
-    """The (K, width) multinomial solution with Σ_k coef[k] = 0 and Σ_k intercept[k] = 0.
+def _centred(problem, coef, weights=None):
+    """The (K, width) multinomial solution with the unpenalised columns centred (Σ_k coef[k, j] = 0).
 
-    From θ (l2 = 0: the reference-class problem) every column is centred;
-    with l2 > 0 the minimiser already has Σ_k w_k = 0 and only the
-    unpenalised intercepts, determined up to a common shift, are centred.
+    From θ (l2 = 0: the reference-class problem) every column is centred.
+    Otherwise the columns of zero penalty weight (``weights``, the flat π of
+    ``penalised.coefficient_weights``; by default the intercept alone) are
+    determined only up to a shift shared by the classes, and are centred;
+    the penalised ones are fixed by the penalty (with l2 alone, Σ_k w_k = 0).
     """
     if isinstance(problem, ReferenceClassLoss):
         full = problem.embed(coef).reshape(problem.n_classes, -1)
         return full - full.mean(axis=0)
     full = np.array(coef, dtype=np.float64).reshape(problem.n_classes, -1)
-    if problem.fit_intercept:
-        full[:, -1] -= full[:, -1].mean()
+    free = np.zeros(full.shape[1], dtype=bool) if weights is None else weights.reshape(full.shape)[0] == 0
+    free[-1] |= problem.fit_intercept
+    full[:, free] -= full[:, free].mean(axis=0)
     return full
 
 

@@ -212,11 +212,12 @@ def run_path(objective, weights, l1_ratio, alphas, coef0, options, label="path")
                 flush=True,
             )
     full = coefs.reshape(n, rows, width)
+    if rows > 1:  # multinomial: the unpenalised columns are determined up to a shift shared by the classes
+        free = weights.reshape(rows, width)[0] == 0
+        full[:, :, free] -= full[:, :, free].mean(axis=1, keepdims=True)
     w = full[:, :, :d]
     b = full[:, :, d] if objective.fit_intercept else np.zeros((n, rows))
-    if rows > 1:  # multinomial: the intercepts are determined up to a common shift
-        b = b - b.mean(axis=1, keepdims=True)
-    else:
+    if rows == 1:
         w, b = w[:, 0, :], b[:, 0]
     return PathResult(
         alphas=alphas.copy(),
@@ -334,14 +335,16 @@ def path(
 # -- cross-validation -----------------------------------------------------------------
 
 
-def make_folds(folds, y, n_samples, seed, classes):
-    """[(train, test), ...]: an int k gives k shuffled folds (stratified by label for integer y)."""
+def make_folds(folds, n_samples, seed, classes):
+    """[(train, test), ...]: an int k gives k shuffled folds, stratified by ``classes`` (labels 0..K−1)."""
     if isinstance(folds, bool):
         raise ValueError(f"folds must be an integer >= 2 or a sequence of (train, test) pairs, got {folds!r}")
     if isinstance(folds, (int, np.integer)):
         k = int(folds)
         if not 2 <= k <= n_samples:
             raise ValueError(f"folds must be between 2 and n_samples = {n_samples}, got {folds!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
         rng = np.random.default_rng(seed)
         fold_of = np.empty(n_samples, dtype=np.int64)
         labels = classes if classes is not None else np.zeros(n_samples, dtype=np.int64)
@@ -426,8 +429,9 @@ def cv(
 ):
     """Choose α (and l1_ratio) by k-fold cross-validation of ``path``.
 
-    Every fold's path is fitted on all of X with the held-out rows' weight set
-    to 0 (X is never copied; the loss is the mean over the training rows) and
+    Every fold's path is fitted on all of X with the weight of every row
+    outside its training set set to 0 (X is never copied; the loss is the
+    mean over the training rows) and
     scored on the held-out rows; the folds run in parallel threads and give
     the same results for any ``n_threads``.  The grid of each l1_ratio is
     ``path``'s on all rows (or ``alphas``), shared by the folds.
@@ -472,15 +476,20 @@ def cv(
             check_penalty_weights(penalty_weights, objective.n_features), objective.n_coef, objective.fit_intercept
         )
         labels = np.asarray(objective.y).astype(np.int64)
-        pairs = make_folds(folds, y, objective.n_samples, seed, labels)
+        pairs = make_folds(folds, objective.n_samples, seed, labels)
         grids = [_grid(objective, weights, r, alphas, n_alphas, alpha_min_ratio, options)[0] for r in ratios]
         base = np.ones(objective.n_samples) if objective.sample_weight is None else np.asarray(objective.sample_weight, dtype=np.float64)
         if hasattr(base, "compute"):
             base = base.compute()
 
+        for f, (train, test) in enumerate(pairs):
+            for name, rows in (("training", train), ("held-out", test)):
+                if not base[rows].sum() > 0:
+                    raise ValueError(f"folds: the {name} rows of fold {f + 1} have no sample weight")
+
         def one_fold(f):
             train, test = pairs[f]
-            keep = np.zeros(objective.n_samples)
+            keep = np.zeros(objective.n_samples)  # every row outside ``train`` weighs 0 in this fold's fits
             keep[train] = base[train]
             fold_objective = _objective(objective.X, objective.y, getattr(objective, "n_classes", None), keep,
                                         objective.fit_intercept, backend, n_threads)

@@ -43,12 +43,14 @@ from .common import Progress, SolverOutput
 FULL_MODEL_MAX_COEF = 1000
 
 #: The Hessian of the last iteration is reused after a full step that cut max|∂| at least this much.
-REUSE_RATIO = 0.25
+REUSE_RATIO = 0.1
 
 #: Coordinate descent stops when the largest coordinate change, in gradient units, is at most
 #: this fraction of the current max|∂| (inexact proximal Newton: loose far away, tight near the end).
 CD_FRACTION = 1e-3
 CD_MAX_SWEEPS = 1000
+#: ... with a Newton step on the active face after every this many sweeps that did not converge.
+CD_ROUND_SWEEPS = 20
 
 #: A working set grows by at least this many violating columns (or as many as it holds nonzeros).
 MIN_NEW_COLUMNS = 10
@@ -98,7 +100,6 @@ def proximal_newton(objective, penalty, coef0, options, columns=None):
     set); None starts from all of them up to ``FULL_MODEL_MAX_COEF``
     coefficients, else from the support and the worst violators.
     """
-    from .cd_core import quadratic_step
     from .newton import row_subsample
     from .newton_core import MAX_BACKTRACKS, armijo_accepts, rounding_slack
 
@@ -127,8 +128,7 @@ def proximal_newton(objective, penalty, coef0, options, columns=None):
             H = np.ascontiguousarray((sample or objective).hessian(coef, working.features))
             H[np.diag_indices_from(H)] += penalty.l2 * penalty.weights[index]
         sub_max = float(np.max(np.abs(sub)))
-        step = np.zeros(index.size)
-        quadratic_step(H, g[index], coef[index], penalty.lam[index], step, CD_FRACTION * sub_max, CD_MAX_SWEEPS)
+        step = model_step(H, g[index], coef[index], penalty.lam[index], CD_FRACTION * sub_max)
         delta = np.zeros_like(coef)
         delta[index] = step
         decrease = float(g @ delta) + float(penalty.lam @ (np.abs(coef + delta) - np.abs(coef)))
@@ -144,8 +144,8 @@ def proximal_newton(objective, penalty, coef0, options, columns=None):
                     break
                 t *= 0.5
         if accepted is None:
-            if fresh and sample is None:
-                status = "rounding" if decrease < 0 else "line_search"
+            if fresh and sample is None:  # the exact model's step lowers J only within its rounding
+                status = "rounding" if np.isfinite(decrease) else "line_search"
                 break
             sample, H = None, None  # retry with the exact Hessian
             continue
@@ -157,6 +157,52 @@ def proximal_newton(objective, penalty, coef0, options, columns=None):
         k += 1
         progress(k, coef, loss, sub, t * float(np.max(np.abs(delta))))
     return SolverOutput(coef, k, progress.history, loss, sub, status)
+
+
+def model_step(H, g, coef, lam, tol):
+    """δ minimising the penalised quadratic model q (``cd_core``) to ``tol``.
+
+    Coordinate descent alone crawls along directions of small curvature (a
+    nearly separable problem, or the shift shared by the classes of a
+    multinomial model, held only by a small penalty).  So after every
+    ``CD_ROUND_SWEEPS`` sweeps that have not converged, a Newton step on the
+    active coordinates with their signs fixed (``_active_newton``) jumps to
+    the model's minimiser on that face, and the sweeps resume from there.
+    """
+    from .cd_core import quadratic_step
+
+    step = np.zeros(coef.size)
+    for _ in range(CD_MAX_SWEEPS // CD_ROUND_SWEEPS):
+        if quadratic_step(H, g, coef, lam, step, tol, CD_ROUND_SWEEPS) < CD_ROUND_SWEEPS:
+            break
+        _active_newton(H, g, coef, lam, step)
+    return step
+
+
+def _active_newton(H, g, coef, lam, step):
+    """In place: step moves towards the minimiser of q on the active face, stopping where a sign would change.
+
+    On the active coordinates A (unpenalised, or c_j + δ_j ≠ 0, with sign s_j)
+    q is the smooth quadratic g_A·δ_A + ½ δᵀHδ + Σ_A λ_j s_j (c_j + δ_j), whose
+    minimiser is δ_A − H_AA⁻¹ r_A, r = g + Hδ + λ s; along that segment q is
+    convex and falls until its end, so stopping early at the first zero
+    crossing still lowers q.
+    """
+    from .newton import HessianFactor
+    from .newton_core import MAX_SHIFTS
+
+    x = coef + step
+    active = np.flatnonzero((lam == 0.0) | (x != 0.0))
+    if active.size == 0:
+        return
+    sign = np.sign(x[active])
+    residual = g[active] + H[active] @ step + lam[active] * sign
+    direction = HessianFactor(H[np.ix_(active, active)], MAX_SHIFTS).newton_step(residual)
+    crossing = (lam[active] > 0.0) & (sign * direction < 0.0)
+    reach = -x[active][crossing] / direction[crossing]  # where each of those coordinates would reach 0
+    t = min(1.0, float(reach.min())) if reach.size else 1.0
+    step[active] += t * direction
+    step[active[crossing][reach <= t]] = -coef[active[crossing][reach <= t]]  # exactly 0 where it stopped
 
 
 class WorkingSet:
