@@ -42,6 +42,7 @@ class SolverOutput:
     loss: float  # J(coef)
     grad: np.ndarray  # ∇J(coef)
     status: str  # one of STATUSES
+    unpenalised: tuple | None = None  # "cd": (F, ∇F) at coef, the objective without the penalty
 
 
 #: ``Progress.stalled``: this many iterations in a row that kept J within its

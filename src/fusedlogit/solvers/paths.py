@@ -30,7 +30,7 @@ from .._validation import check_choice, check_max_iter, check_penalty, check_pen
 from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning
 from .common import SolverOptions
-from .penalised import Penalty, _smooth, coefficient_weights, proximal_newton
+from .penalised import Penalty, coefficient_weights, proximal_newton
 
 #: Default α_min / α_max: glmnet's choice, deeper when there are more rows than features.
 ALPHA_MIN_RATIO_TALL = 1e-4
@@ -186,7 +186,7 @@ def run_path(objective, weights, l1_ratio, alphas, coef0, options, label="path")
     n_iter, converged = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
     loss, grad_max = np.zeros(n), np.zeros(n)
     coef = np.array(coef0, dtype=np.float64)
-    previous_l1 = None
+    previous_l1, unpenalised = None, None
     feature_weights = weights.reshape(rows, width)[0, :d]
     quiet = dataclasses.replace(options, verbose=False)  # one line per α, not per iteration
     start = time.perf_counter()
@@ -194,12 +194,12 @@ def run_path(objective, weights, l1_ratio, alphas, coef0, options, label="path")
         l1 = alpha * l1_ratio
         penalty = Penalty(l1, alpha * (1.0 - l1_ratio), weights)
         columns = None
-        if previous_l1 is not None:
-            _, g = _smooth(objective, penalty, coef)
+        if previous_l1 is not None:  # the sequential strong set, from ∇S at the previous solution
+            g = unpenalised[1] + penalty.smooth_gradient(coef)
             largest = np.abs(g.reshape(rows, width)[:, :d]).max(axis=0)
             columns = np.flatnonzero(largest >= feature_weights * (2.0 * l1 - previous_l1))
-        out = proximal_newton(objective, penalty, coef, quiet, columns)
-        coef = out.coef
+        out = proximal_newton(objective, penalty, coef, quiet, columns, unpenalised)
+        coef, unpenalised = out.coef, out.unpenalised
         coefs[i], n_iter[i], loss[i] = coef, out.n_iter, out.loss
         converged[i] = objective.converged(out.grad, options.tol) and bool(np.isfinite(out.loss))
         grad_max[i] = float(np.max(np.abs(out.grad)))
@@ -236,21 +236,21 @@ def _options(tol, max_iter, verbose):
     from .fitting import DEFAULT_MAX_ITER
 
     max_iter = check_max_iter(max_iter, None)
-    return SolverOptions(tol=check_tol(tol), max_iter=DEFAULT_MAX_ITER["cd"] if max_iter is None else max_iter,
-                         verbose=False), bool(verbose)
+    max_iter = DEFAULT_MAX_ITER["cd"] if max_iter is None else max_iter
+    return SolverOptions(tol=check_tol(tol), max_iter=max_iter, verbose=bool(verbose))
 
 
 def _grid(objective, weights, l1_ratio, alphas, n_alphas, alpha_min_ratio, options):
     """(decreasing α grid, start point) for one l1_ratio."""
-    top, coef0 = alpha_max(objective, weights, l1_ratio, options) if l1_ratio > 0 else (None, None)
     if alphas is not None:
-        return alphas, objective.initial_coef() if coef0 is None else coef0
+        return alphas, objective.initial_coef()
+    top, coef0 = alpha_max(objective, weights, l1_ratio, options)
     if not top > 0:
         raise ValueError("no feature is penalised (penalty_weights all 0): give alphas explicitly")
     return alpha_grid(top, n_alphas, alpha_min_ratio), coef0
 
 
-def _check_grid_options(l1_ratio, alphas, n_alphas, alpha_min_ratio, n_samples, n_features):
+def _check_grid_options(alphas, n_alphas, alpha_min_ratio, n_samples, n_features):
     alphas = None if alphas is None else check_alphas(alphas)
     if isinstance(n_alphas, bool) or not isinstance(n_alphas, (int, np.integer)) or n_alphas < 1:
         raise ValueError(f"n_alphas must be an integer >= 1, got {n_alphas!r}")
@@ -316,18 +316,19 @@ def path(
     Warns ``ConvergenceWarning`` when a fit of the grid does not meet tol.
     """
     check_choice("backend", backend, BACKENDS)
-    options, verbose = _options(tol, max_iter, verbose)
+    options = _options(tol, max_iter, verbose)
     with fit_threads():
         objective = _objective(X, y, n_classes, sample_weight, fit_intercept, backend, n_threads)
         alphas, n_alphas, alpha_min_ratio = _check_grid_options(
-            l1_ratio, alphas, n_alphas, alpha_min_ratio, objective.n_samples, objective.n_features
+            alphas, n_alphas, alpha_min_ratio, objective.n_samples, objective.n_features
         )
         l1_ratio = check_l1_ratio(l1_ratio, allow_zero=alphas is not None)
         weights = coefficient_weights(
             check_penalty_weights(penalty_weights, objective.n_features), objective.n_coef, objective.fit_intercept
         )
-        grid, coef0 = _grid(objective, weights, l1_ratio, alphas, n_alphas, alpha_min_ratio, options)
-        result = run_path(objective, weights, l1_ratio, grid, coef0, dataclasses.replace(options, verbose=verbose))
+        quiet = dataclasses.replace(options, verbose=False)
+        grid, coef0 = _grid(objective, weights, l1_ratio, alphas, n_alphas, alpha_min_ratio, quiet)
+        result = run_path(objective, weights, l1_ratio, grid, coef0, options)
     _warn_unconverged(result, "path")
     return result
 
@@ -463,13 +464,14 @@ def cv(
     ratios = np.atleast_1d(np.asarray(l1_ratio, dtype=np.float64) if not isinstance(l1_ratio, bool) else l1_ratio)
     if ratios.ndim != 1 or ratios.size == 0:
         raise ValueError(f"l1_ratio must be a number or a 1-D sequence of numbers in (0, 1], got {l1_ratio!r}")
-    options, verbose = _options(tol, max_iter, verbose)
+    options = _options(tol, max_iter, verbose)
+    quiet = dataclasses.replace(options, verbose=False)
     with fit_threads():
         objective = _objective(X, y, n_classes, sample_weight, fit_intercept, backend, n_threads)
         if np.ndim(objective.y) != 1:
             raise ValueError("cv needs integer labels y, not an (n, K) matrix of soft labels")
         alphas, n_alphas, alpha_min_ratio = _check_grid_options(
-            l1_ratio, alphas, n_alphas, alpha_min_ratio, objective.n_samples, objective.n_features
+            alphas, n_alphas, alpha_min_ratio, objective.n_samples, objective.n_features
         )
         ratios = np.array([check_l1_ratio(r, allow_zero=alphas is not None) for r in ratios])
         weights = coefficient_weights(
@@ -477,10 +479,9 @@ def cv(
         )
         labels = np.asarray(objective.y).astype(np.int64)
         pairs = make_folds(folds, objective.n_samples, seed, labels)
-        grids = [_grid(objective, weights, r, alphas, n_alphas, alpha_min_ratio, options)[0] for r in ratios]
-        base = np.ones(objective.n_samples) if objective.sample_weight is None else np.asarray(objective.sample_weight, dtype=np.float64)
-        if hasattr(base, "compute"):
-            base = base.compute()
+        grids = [_grid(objective, weights, r, alphas, n_alphas, alpha_min_ratio, quiet)[0] for r in ratios]
+        given = objective.sample_weight
+        base = np.ones(objective.n_samples) if given is None else np.asarray(given, dtype=np.float64)
 
         for f, (train, test) in enumerate(pairs):
             for name, rows in (("training", train), ("held-out", test)):
@@ -495,9 +496,8 @@ def cv(
                                         objective.fit_intercept, backend, n_threads)
             scores = []
             for r, grid in zip(ratios, grids):
-                top, coef0 = alpha_max(fold_objective, weights, r, options)
-                fold_options = dataclasses.replace(options, verbose=verbose)
-                result = run_path(fold_objective, weights, r, grid, coef0, fold_options, label=f"fold {f + 1}")
+                start = alpha_max(fold_objective, weights, r, quiet)[1] if r > 0 else fold_objective.initial_coef()
+                result = run_path(fold_objective, weights, r, grid, start, options, label=f"fold {f + 1}")
                 scores.append(_held_out_scores(fold_objective, result, test, labels[test], base[test], scoring))
             return scores
 

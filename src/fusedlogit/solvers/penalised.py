@@ -77,9 +77,6 @@ class Penalty:
         shrunk = np.sign(g) * np.maximum(np.abs(g) - lam, 0.0)
         return np.where(coef != 0.0, g + lam * np.sign(coef), np.where(lam > 0.0, shrunk, g))
 
-    def restrict(self, index):
-        return Penalty(self.l1, self.l2, self.weights[index])
-
 
 def coefficient_weights(penalty_weights, n_coef, fit_intercept):
     """π per flat coefficient: the per-feature weights for every class, 0 at intercepts."""
@@ -87,24 +84,27 @@ def coefficient_weights(penalty_weights, n_coef, fit_intercept):
     return np.tile(row, n_coef // row.size)
 
 
-def _smooth(objective, penalty, coef):
-    """(J, g = ∇S) at coef: one fused pass."""
-    loss, grad = objective.loss_gradient(coef)
+def _penalised(penalty, coef, unpenalised):
+    """(J, g = ∇S) at coef from (F, ∇F) there."""
+    loss, grad = unpenalised
     return loss + penalty.value(coef), grad + penalty.smooth_gradient(coef)
 
 
-def proximal_newton(objective, penalty, coef0, options, columns=None):
+def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalised=None):
     """Minimise J = F + penalty from coef0; a ``SolverOutput`` whose ``loss`` is J and ``grad`` is ∂.
 
     ``columns``: features to start the working set from (a path's strong
     set); None starts from all of them up to ``FULL_MODEL_MAX_COEF``
     coefficients, else from the support and the worst violators.
+    ``unpenalised``: (F, ∇F) at coef0 if known (saves a pass); the output's
+    ``unpenalised`` is that pair at its coef.
     """
     from .newton import row_subsample
     from .newton_core import MAX_BACKTRACKS, armijo_accepts, rounding_slack
 
     coef = np.array(coef0, dtype=np.float64)
-    loss, g = _smooth(objective, penalty, coef)
+    unpenalised = objective.loss_gradient(coef) if unpenalised is None else unpenalised
+    loss, g = _penalised(penalty, coef, unpenalised)
     sub = penalty.subgradient(coef, g)
     progress = Progress("cd", options, coef, loss, sub)
     working = WorkingSet(objective, penalty, columns)
@@ -137,10 +137,11 @@ def proximal_newton(objective, penalty, coef0, options, columns=None):
         if decrease < 0:
             for _ in range(MAX_BACKTRACKS):
                 trial = coef + t * delta
-                trial_loss, trial_g = _smooth(objective, penalty, trial)
+                trial_unpenalised = objective.loss_gradient(trial)
+                trial_loss, trial_g = _penalised(penalty, trial, trial_unpenalised)
                 trial_sub = penalty.subgradient(trial, trial_g)
                 if armijo_accepts(trial_loss, float(np.max(np.abs(trial_sub))), loss, sub_max, t, decrease, slack):
-                    accepted = trial, trial_loss, trial_g, trial_sub
+                    accepted = trial, trial_loss, trial_g, trial_sub, trial_unpenalised
                     break
                 t *= 0.5
         if accepted is None:
@@ -149,14 +150,14 @@ def proximal_newton(objective, penalty, coef0, options, columns=None):
                 break
             sample, H = None, None  # retry with the exact Hessian
             continue
-        coef, loss, g, new_sub = accepted
+        coef, loss, g, new_sub, unpenalised = accepted
         reduction = float(np.max(np.abs(new_sub))) / sub_max
         if not (t == 1.0 and reduction <= REUSE_RATIO):
             H = None
         sub = new_sub
         k += 1
         progress(k, coef, loss, sub, t * float(np.max(np.abs(delta))))
-    return SolverOutput(coef, k, progress.history, loss, sub, status)
+    return SolverOutput(coef, k, progress.history, loss, sub, status, unpenalised)
 
 
 def model_step(H, g, coef, lam, tol):
