@@ -721,3 +721,18 @@ def test_columns_of_very_different_scales(binary):
                                           gradient_tol=1e-13, max_iter=2000).fit(Xs, y)
     sd = Xs.std(axis=0)
     assert_close_to(res.coef * sd, ref.coef_ * sd, 1e-5, "scaled columns vs glum (standardised units)")
+
+
+def test_spector_l1_matches_statsmodels_fit_regularized():
+    """statsmodels' Logit.fit_regularized(method="l1") minimises −loglike + Σ α_j |β_j| (sum scale): l1 = α/n."""
+    sm = pytest.importorskip("statsmodels.api")
+    data = sm.datasets.spector.load_pandas()
+    X, y = data.exog.to_numpy(), data.endog.to_numpy()
+    alpha = 1.0
+    ref = sm.Logit(y, sm.add_constant(X, prepend=False)).fit_regularized(
+        method="l1", alpha=np.r_[alpha * np.ones(X.shape[1]), 0.0], disp=0, acc=1e-12, trim_mode="size"
+    )
+    res = fusedlogit.fit(X, y, l1=alpha / len(y), tol=1e-10)
+    np.testing.assert_allclose(np.r_[res.coef, res.intercept], np.asarray(ref.params), rtol=1e-5, atol=1e-6)
+    assert res.df_model == ref.df_model == np.count_nonzero(res.coef)
+    np.testing.assert_allclose([res.loglike, res.aic, res.bic], [ref.llf, ref.aic, ref.bic], rtol=1e-7)

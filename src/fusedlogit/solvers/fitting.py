@@ -101,6 +101,7 @@ class FitResult:
     loss : float, J at the solution (with the penalties)
     grad_max : float, max|∇J| at the solution (the minimum-norm subgradient with l1 > 0)
     n_nonzero : int, the number of nonzero entries of coef (a property)
+    l1 : float, the L1 strength of the fit (then ``df_model`` counts the nonzero ``params``)
     history : ndarray (n_iter + 1,), J at the start and after each iteration
     solver : str, the solver that ran ("auto" resolved)
     status : str, why it stopped: "converged", "max_iter", "rounding" (J no
@@ -149,6 +150,7 @@ class FitResult:
     llnull: float = np.nan
     feature_names: tuple = ()
     n_classes: int = 2
+    l1: float = 0.0
     _cov: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def __repr__(self):
@@ -217,9 +219,19 @@ class FitResult:
 
     @property
     def df_model(self):
-        """The number of parameters besides the intercepts (those the likelihood-ratio test drops)."""
+        """The number of parameters besides the intercepts (those the likelihood-ratio test drops).
+
+        With l1 > 0 only the nonzero ones count (as statsmodels' ``fit_regularized``).
+        """
+        if self.l1 > 0:
+            return int(np.count_nonzero(self.params[..., : len(self.feature_names)]))
+        return self.stderr.size - self._n_intercepts
+
+    @property
+    def _n_intercepts(self):
+        """The intercepts among ``params``: 1, K − 1, or 0 without intercept."""
         has_intercept = self.stderr.shape[-1] > len(self.feature_names)
-        return self.stderr.size - (self.stderr.size // self.stderr.shape[-1] if has_intercept else 0)
+        return self.stderr.size // self.stderr.shape[-1] if has_intercept else 0
 
     @property
     def llr(self):
@@ -235,13 +247,13 @@ class FitResult:
 
     @property
     def aic(self):
-        """Akaike's criterion −2 loglike + 2k, k = the number of ``params``."""
-        return -2.0 * self.loglike + 2.0 * self.stderr.size
+        """Akaike's criterion −2 loglike + 2k, k = df_model + the intercepts (the number of ``params`` for l1 = 0)."""
+        return -2.0 * self.loglike + 2.0 * (self.df_model + self._n_intercepts)
 
     @property
     def bic(self):
         """Schwarz's criterion −2 loglike + k log n_obs."""
-        return -2.0 * self.loglike + self.stderr.size * np.log(self.n_obs)
+        return -2.0 * self.loglike + (self.df_model + self._n_intercepts) * np.log(self.n_obs)
 
     def summary(self, alpha=0.05):
         """The coefficient table and the fit's statistics, as a string to print."""
@@ -593,6 +605,7 @@ def fit(
             llnull=objective.null_log_likelihood(),
             feature_names=names,
             n_classes=getattr(objective, "n_classes", 2),
+            l1=l1,
             _cov=cov,
         )
 
