@@ -251,3 +251,20 @@ def test_gradient_weights_are_the_same_for_every_kind_of_data():
             got = LogisticLoss(data, y, sample_weight=s, backend=backend).gradient_weights()
             rtol = 1e-5 if getattr(data, "dtype", None) == np.float32 else 1e-12
             np.testing.assert_allclose(got, expected, rtol=rtol, err_msg=f"{type(data).__name__} {backend}")
+
+
+def test_column_moments_are_the_same_for_dense_and_sparse_data():
+    """(μ, ρ) of ``column_moments``: the weighted means and RMS, from the compiled CSR sums and dense X alike."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((2000, 6)) * np.array([1e-3, 1.0, 50.0, 1.0, 2.0, 1.0])
+    X[rng.random(X.shape) < 0.7] = 0.0
+    y = (rng.random(2000) < 0.5).astype(float)
+    s = rng.uniform(0.0, 2.0, 2000)
+    mean = (s[:, None] * X).sum(axis=0) / s.sum()
+    rms = np.sqrt((s[:, None] * X**2).sum(axis=0) / s.sum())
+    for data, rtol in [(X, 1e-12), (sp.csr_matrix(X), 1e-12), (sp.csr_matrix(X.astype(np.float32)), 1e-6)]:
+        got_mean, got_rms = LogisticLoss(data, y, sample_weight=s).column_moments()
+        np.testing.assert_allclose(got_mean, mean, rtol=rtol, atol=1e-15)
+        np.testing.assert_allclose(got_rms, rms, rtol=rtol)

@@ -57,6 +57,16 @@ class CsrBackend(ArrayBackend):
         launch(softmax.csr_multinomial_probabilities, self.n_threads, Xb.data, Xb.indices, Xb.indptr, W, b, out)
         return out
 
+    def column_sum_squares(self):
+        from ..kernels import csr
+
+        return launch(csr.csr_column_power_sums, self.n_threads, *self._csr(), self.sample_weight, 2)
+
+    def column_sums(self):
+        from ..kernels import csr
+
+        return launch(csr.csr_column_power_sums, self.n_threads, *self._csr(), self.sample_weight, 1)
+
     def hessian_sums(self, w, b, cols=None):
         from ..kernels import csr
 

@@ -147,6 +147,22 @@ def csr_hessp_sums(data, indices, indptr, d, sample_weight, offset, w, b, v, vb)
 
 
 @pjit
+def csr_column_power_sums(data, indices, indptr, d, sample_weight, power):
+    """Σ_i s_i x_ij^power for every column j (power 1 or 2), shape (d,), one read of the nonzeros."""
+    n = indptr.shape[0] - 1
+    n_chunks, chunk = sparse_partition(n, d, indptr[n] + n)
+    acc = np.zeros((n_chunks, d))
+    for c in prange(n_chunks):
+        part = acc[c]
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            s = 1.0 if sample_weight is None else sample_weight[i]
+            for a in range(indptr[i], indptr[i + 1]):
+                x = float(data[a])
+                part[indices[a]] += s * (x * x if power == 2 else x)
+    return reduce_chunks(acc)
+
+
+@pjit
 def csr_hessian_sums(data, indices, indptr, sample_weight, offset, w, b, position, m):
     """Upper triangle of X̃^T diag(s ⊙ p(1−p)) X̃ for CSR X over m chosen columns, shape (m + 1, m + 1).
 
@@ -158,12 +174,17 @@ def csr_hessian_sums(data, indices, indptr, sample_weight, offset, w, b, positio
     """
     n = indptr.shape[0] - 1
     pairs = 0
+    widest = 0
     for i in range(n):  # the work: at most Σ_i nnz_i (nnz_i + 1) / 2 products
-        pairs += (indptr[i + 1] - indptr[i]) * (indptr[i + 1] - indptr[i] + 1) // 2
+        nnz = indptr[i + 1] - indptr[i]
+        pairs += nnz * (nnz + 1) // 2
+        widest = max(widest, nnz)
     n_chunks, chunk = sparse_partition(n, (m + 1) * (m + 1), pairs + n)
     acc = np.zeros((n_chunks, m + 1, m + 1))
     for c in prange(n_chunks):
         part = acc[c]
+        places = np.empty(widest, dtype=np.int64)  # the row's chosen nonzeros: their places and values
+        values = np.empty(widest)
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
             lo = indptr[i]
             hi = indptr[i + 1]
@@ -171,14 +192,16 @@ def csr_hessian_sums(data, indices, indptr, sample_weight, offset, w, b, positio
             s = 1.0 if sample_weight is None else sample_weight[i]
             h = s * sample_curvature(z)
             part[m, m] += h
+            chosen = 0
             for a in range(lo, hi):
-                ja = position[indices[a]]
-                if ja < 0:
-                    continue
-                ha = h * data[a]
+                if position[indices[a]] >= 0:
+                    places[chosen] = position[indices[a]]
+                    values[chosen] = data[a]
+                    chosen += 1
+            for a in range(chosen):
+                ja = places[a]
+                ha = h * values[a]
                 part[ja, m] += ha
-                for k in range(a, hi):
-                    jk = position[indices[k]]
-                    if jk >= 0:
-                        part[ja, jk] += ha * data[k]
+                for k in range(a, chosen):
+                    part[ja, places[k]] += ha * values[k]
     return reduce_chunks(acc.reshape(n_chunks, (m + 1) * (m + 1))).reshape(m + 1, m + 1)

@@ -54,6 +54,8 @@ CD_ROUND_SWEEPS = 20
 
 #: A working set grows by at least this many violating columns (or as many as it holds nonzeros).
 MIN_NEW_COLUMNS = 10
+#: ... and starts from at most this many columns of a strong set (the strongest), besides the support.
+MAX_START_COLUMNS = 1000
 
 
 class Penalty:
@@ -99,6 +101,7 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
     ``unpenalised``: (F, ∇F) at coef0 if known (saves a pass); the output's
     ``unpenalised`` is that pair at its coef.
     """
+    from .._validation import is_sparse
     from .newton import row_subsample
     from .newton_core import MAX_BACKTRACKS, armijo_accepts, rounding_slack
 
@@ -107,8 +110,10 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
     loss, g = _penalised(penalty, coef, unpenalised)
     sub = penalty.subgradient(coef, g)
     progress = Progress("cd", options, coef, loss, sub)
-    working = WorkingSet(objective, penalty, columns)
-    sample = row_subsample(objective)
+    working = WorkingSet(objective, penalty, coef, g, columns)
+    # a subsample's Hessian: accurate for dense rows (Newton's), too noisy over sparse columns, whose
+    # Hessian over the working set is cheap anyway (only the set's nonzeros of each row are multiplied)
+    sample = None if is_sparse(objective.X) else row_subsample(objective)
     H, k, status = None, 0, None
     while True:
         if objective.converged(sub, options.tol):
@@ -211,21 +216,38 @@ class WorkingSet:
 
     It always holds the support and the unpenalised features; ``grow`` adds
     the features that violate the optimality conditions most whenever they
-    violate them more than the features inside do.
+    violate them more than the features inside do.  A fit that starts with
+    ``columns=None`` on a wide model starts from the strong set against
+    l1_max, the smallest l1 at which the start's penalised coefficients would
+    all stay zero: {j : |g_j| ≥ π_j (2 l1 − l1_max)} (Tibshirani et al. 2012).
     """
 
-    def __init__(self, objective, penalty, columns):
+    def __init__(self, objective, penalty, coef, g, columns):
         d = objective.n_features
         self.n_features = d
         self.width = d + 1 if objective.fit_intercept else d
         self.n_rows = objective.n_coef // self.width  # classes (1 for the binary model)
-        weights = penalty.weights.reshape(self.n_rows, self.width)[:, :d]
-        self.unpenalised = (weights == 0).all(axis=0)
-        self.chosen = np.ones(d, dtype=bool) if columns is None and objective.n_coef <= FULL_MODEL_MAX_COEF else (
-            self.unpenalised.copy()
-        )
-        if columns is not None:
-            self.chosen[np.asarray(columns, dtype=np.int64)] = True
+        shape = (self.n_rows, self.width)
+        feature_weights = penalty.weights.reshape(shape)[:, :d].max(axis=0)
+        self.chosen = feature_weights == 0  # the unpenalised features
+        self.chosen |= (coef.reshape(shape)[:, :d] != 0.0).any(axis=0)  # and the support
+        if columns is None and objective.n_coef <= FULL_MODEL_MAX_COEF:
+            self.chosen[:] = True
+        else:
+            largest = np.abs(g.reshape(shape)[:, :d]).max(axis=0)
+            start = np.zeros(d, dtype=bool)
+            if columns is not None:
+                start[np.asarray(columns, dtype=np.int64)] = True
+            elif penalty.l1 > 0 and not self.chosen.all():
+                l1_max = float(np.max(largest[~self.chosen] / feature_weights[~self.chosen]))
+                start = largest >= feature_weights * (2.0 * penalty.l1 - l1_max)
+            start &= ~self.chosen
+            if start.sum() > MAX_START_COLUMNS:  # the strongest of them: a Hessian of the set must fit
+                candidates = np.flatnonzero(start)
+                strength = largest[candidates] / feature_weights[candidates]
+                start[:] = False
+                start[candidates[np.argsort(-strength, kind="stable")[:MAX_START_COLUMNS]]] = True
+            self.chosen |= start
         self._set_index()
 
     def _set_index(self):
