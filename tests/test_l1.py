@@ -736,3 +736,53 @@ def test_spector_l1_matches_statsmodels_fit_regularized():
     np.testing.assert_allclose(np.r_[res.coef, res.intercept], np.asarray(ref.params), rtol=1e-5, atol=1e-6)
     assert res.df_model == ref.df_model == np.count_nonzero(res.coef)
     np.testing.assert_allclose([res.loglike, res.aic, res.bic], [ref.llf, ref.aic, ref.bic], rtol=1e-7)
+
+
+# -- wide models: the working sets (more than 1000 coefficients) ---------------------------------
+
+
+def make_wide(seed, n, d, density=1.0, classes=None):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * (rng.random((n, d)) < density)
+    signal = X[:, :6] @ rng.uniform(1.0, 2.0, 6)
+    if classes is None:
+        y = (signal + rng.logistic(size=n) > 0).astype(float)
+    else:
+        y = np.argmax(np.outer(signal, np.linspace(-1, 1, classes)) + rng.gumbel(size=(n, classes)), axis=1)
+    return X, y
+
+
+@pytest.mark.parametrize("form", ["dense", "csr"])
+@pytest.mark.parametrize("l1, l2", [(0.03, 0.0), (0.01, 0.01)])
+def test_wide_binary_fit_meets_kkt_and_matches_fista(form, l1, l2):
+    X, y = make_wide(11, 300, 1600, density=0.3)
+    pi = np.r_[0.0, np.ones(1599)]  # a free feature must stay in every working set
+    res = fusedlogit.fit(sp.csr_matrix(X) if form == "csr" else X, y, l1=l1, l2=l2, penalty_weights=pi)
+    assert res.converged and res.solver == "cd"
+    assert_kkt(X, y, res.coef, res.intercept, l1=l1, l2=l2, pi=pi, what=form)
+    assert 0 < res.n_nonzero < 300
+    ref, ref_b = reference_fit(X, y, l1=l1, l2=l2, pi=pi)
+    assert_close_to(np.r_[res.coef, res.intercept], np.r_[ref, ref_b], 1e-6, what=form)
+    assert np.all(res.coef[np.abs(ref) == 0.0] == 0.0) or np.abs(ref[res.coef != 0]).min() > 0
+
+
+def test_wide_multinomial_fit_meets_kkt():
+    X, y = make_wide(12, 400, 500, classes=3)  # 3 · 501 coefficients
+    res = fusedlogit.fit(X, y, l1=0.02)
+    assert res.converged and res.coef.shape == (3, 500)
+    assert_kkt(X, y, res.coef, res.intercept, l1=0.02, l2=0.0, what="multinomial")
+    assert abs(res.intercept.sum()) < 1e-12
+
+
+def test_wide_path_matches_cold_fits_and_kkt():
+    X, y = make_wide(13, 250, 3000, density=0.2)
+    path = fusedlogit.path(sp.csr_matrix(X), y, n_alphas=8)
+    assert path.converged.all() and path.n_nonzero[0] == 0 and path.n_nonzero[-1] > 0
+    for i in (1, 4, 7):
+        l1 = path.alphas[i]
+        J, _, _ = assert_kkt(X, y, path.coef[i], path.intercept[i], l1=l1, l2=0.0, what=f"alpha {i}")
+        cold = fusedlogit.fit(X, y, l1=l1)
+        assert abs(J - cold.loss) <= 1e-12 * J
+        # n < d: at the smallest alpha the fit nearly interpolates, and a KKT residual of 1e-8 leaves the
+        # coefficients free to ~1e-8 / (smallest curvature) along flat directions
+        assert_close_to(path.coef[i], cold.coef, 1e-6 if i < 7 else 1e-5, what=f"alpha {i}")
