@@ -453,3 +453,29 @@ def test_multinomial_defaults_full_and_quick(monkeypatch):
     assert calls["kernels"]["classes"] == [3, 10] and calls["kernels"]["gemm_m"] == 1024
     assert calls["fits"]["shapes"] == [(20_000, 20, 3)]
     assert bench.cli.build_parser().parse_args([]).sections == list(bench.cli.SECTIONS)  # in the default run
+
+
+# -- the l1 section ----------------------------------------------------------------------------
+
+
+def test_l1_section_is_asked_for_and_its_parts_checked(capsys):
+    from fusedlogit.bench import cli, l1
+
+    assert cli.L1_PARTS == l1.PARTS
+    assert "l1" in cli.SECTIONS and "l1" not in cli.DEFAULT_SECTIONS
+    assert cli.build_parser().parse_args([]).sections == list(cli.DEFAULT_SECTIONS)
+    with pytest.raises(SystemExit):
+        bench.run(["--sections", "l1", "--l1-parts", "path,nonsense"])
+    assert "--l1-parts" in capsys.readouterr().err
+
+
+def test_l1_cv_part_refits_a_kkt_solution(capsys):
+    """The small cv part without peers: a fusedlogit row whose refit meets the KKT test the table reports."""
+    from fusedlogit.bench.l1 import TOL, run_l1
+
+    results = run_l1(["cv"], small=True, threads=1, peers=[])
+    ours, glum = results["cv"]
+    assert ours["method"] == "fusedlogit" and ours["status"] == "ok" and ours["seconds"] > 0
+    assert ours["kkt"] <= TOL and 0 < ours["nonzero"] <= ours["d"]
+    assert glum["method"] == "glum" and glum["status"] == "skipped"
+    assert "== cv: 5 folds x 50 alphas" in capsys.readouterr().out

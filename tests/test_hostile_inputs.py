@@ -173,6 +173,25 @@ def test_sparse_input_is_never_modified(dtype, kind):
                     np.testing.assert_array_equal(X.toarray(), dense)
 
 
+
+@pytest.mark.parametrize("bad", [-1, 3, 2**31 - 1])
+def test_sparse_column_indices_out_of_range_are_refused(bad):
+    """The kernels index with the column indices unchecked, so a hand-edited matrix must not reach them."""
+    X = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]] * 4))
+    X.indices[-1] = bad  # still sorted within its row (one entry), so scipy sees a canonical matrix
+    y = np.array([0.0, 1.0] * 4)
+    calls = {
+        "LogisticLoss": lambda: LogisticLoss(X, y),
+        "fit": lambda: fit(X, y),
+        "fit l1": lambda: fit(X, y, l1=0.01),
+        "MultinomialLoss": lambda: fusedlogit.MultinomialLoss(X, np.arange(8) % 3),
+        "predict_proba": lambda: predict_proba(X, np.ones(3)),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match="X has column indices outside 0..2"):
+            call()
+
+
 # -- 5. missing group labels -----------------------------------------------------------
 
 

@@ -116,7 +116,9 @@ def as_sparse_features(X, allow_empty=False):
     its index arrays with the caller's (a dtype change copies only the
     values), so a non-canonical one is copied whole before its duplicates
     are summed and its indices sorted.  Only the stored values (``X.data``)
-    are checked for NaN/inf: the implicit zeros are finite.
+    are checked for NaN/inf: the implicit zeros are finite.  Column indices
+    outside 0..d−1 (a matrix whose arrays were edited by hand) raise
+    ValueError: the kernels index with them unchecked.
     """
     from scipy import sparse
 
@@ -126,6 +128,8 @@ def as_sparse_features(X, allow_empty=False):
     if not X.has_canonical_format:
         X = X.copy()
         X.sum_duplicates()  # also sorts the indices of every row
+    if X.nnz and (X.indices.min() < 0 or X.indices.max() >= X.shape[1]):  # the kernels trust them
+        raise ValueError(f"X has column indices outside 0..{X.shape[1] - 1}: a corrupt sparse matrix")
     check_finite("X", X.data)
     return X
 

@@ -71,7 +71,7 @@ class CsrBackend(ArrayBackend):
         from ..kernels import csr
 
         d = self.X.shape[1]
-        position = np.full(d, -1, dtype=np.int64)
+        position = np.full(d, -1, dtype=np.int32)
         cols = np.arange(d) if cols is None else np.asarray(cols, dtype=np.int64)
         position[cols] = np.arange(cols.size)
         data, indices, indptr, _ = self._csr()

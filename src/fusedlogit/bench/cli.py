@@ -2,7 +2,7 @@
 
     python -m fusedlogit.bench --quick --output results.json --plot gbs.png
 
-Five sections (``--sections``, default all):
+Six sections (``--sections``, default all but ``l1``):
 
 kernels
     For every (n, d, dtype, n_threads) of the grid, the median and min time of
@@ -61,6 +61,15 @@ cold
     cache).  Each reports ``import fusedlogit`` time, the Numba import, and the
     first and second call of ``loss_gradient`` and of ``hessp``.
 
+l1
+    L1 / elastic-net fits against glum and scikit-learn (``bench.l1``, which
+    documents the problems): a dense path of 100 α, one fit on a wide sparse X
+    and 5-fold cross-validation over 50 α, every solution re-scored by
+    fusedlogit's KKT measure.  The peers run in child processes, killed after
+    ``--l1-peer-timeout`` seconds.  Full size needs ~4 GB and about half an
+    hour on 2 cores; ``--quick`` runs it at 1/20 of n.  Its own tables and
+    rows are printed as it goes and kept in the results under ``l1``.
+
 The JSON output (``--output``) holds the machine (CPU model, cores, versions,
 threading layer), the configuration and every row; ``benchmarks/
 make_readme_table.py`` turns it into the README's markdown table.
@@ -100,7 +109,11 @@ from .plot import plot
 from .report import report
 from .timing import progress
 
-SECTIONS = ("kernels", "fits", "multinomial", "multinomial-fits", "cold")
+SECTIONS = ("kernels", "fits", "multinomial", "multinomial-fits", "cold", "l1")
+#: ``l1`` takes half an hour and needs the peers: only when asked for.
+DEFAULT_SECTIONS = SECTIONS[:-1]
+#: The parts of the ``l1`` section (``bench.l1.PARTS``, which a test keeps equal).
+L1_PARTS = ("path", "sparse", "cv")
 
 
 def _size(text):
@@ -202,7 +215,8 @@ def build_parser():
         "multinomial loss+gradient against max(read, arithmetic); fits to a tolerance; cold-start times.",
     )
     p.add_argument("--quick", action="store_true", help="a small grid that runs in under 2 minutes on 2 cores")
-    p.add_argument("--sections", type=_names, default=list(SECTIONS), help=f"comma list of {','.join(SECTIONS)}")
+    p.add_argument("--sections", type=_names, default=list(DEFAULT_SECTIONS),
+                   help=f"comma list of {','.join(SECTIONS)} (default all but l1)")
     p.add_argument("--n", type=_positive_ints, help="comma list of n (default 1e4, 1e5, ... within the memory budget; "
                    "quick 1e4,1e5,1e6, multinomial 1e5)")
     p.add_argument("--d", type=_positive_ints, help=f"comma list of d (default {','.join(map(str, DEFAULT_D))}; "
@@ -243,6 +257,10 @@ def build_parser():
         "--solvers", type=_choices(*(s for s in SOLVERS if s != "auto")),
         help="fusedlogit solvers to fit with (default all it lists; multinomial fits: newton,lbfgs,newton-cg)",
     )
+    p.add_argument("--l1-parts", type=_choices(*L1_PARTS), default=list(L1_PARTS),
+                   help=f"l1: comma list of {','.join(L1_PARTS)} (default all)")
+    p.add_argument("--l1-peer-timeout", type=_positive_float, default=600.0,
+                   help="l1: seconds a peer's fit may run before it is killed (default 600)")
     p.add_argument("--output", type=Path, help="write the results as JSON to this file")
     p.add_argument("--plot", type=Path, help="write GB/s against d as a PNG (needs matplotlib)")
     return p
@@ -285,6 +303,8 @@ def run(argv=None):
         "multinomial_fit_shapes": args.multinomial_fit_shapes or list(
             QUICK_MULTINOMIAL_FIT_SHAPES if quick else DEFAULT_MULTINOMIAL_FIT_SHAPES),
         "multinomial_fit_kinds": args.multinomial_fit_kinds,
+        "l1_parts": args.l1_parts,
+        "l1_peer_timeout_s": args.l1_peer_timeout,
         "command": sys.argv if argv is None else ["fusedlogit.bench", *argv],
     }
     for m in config["methods"]:
@@ -307,6 +327,7 @@ def run(argv=None):
         "multinomial_fits": [],
         "multinomial_notes": [],
         "cold_start": [],
+        "l1": {},
     }
     progress(f"fusedlogit.bench on {machine_line(results['machine'])}")
     if "kernels" in config["sections"]:
@@ -338,6 +359,11 @@ def run(argv=None):
         results["multinomial_notes"] += notes
     if "cold" in config["sections"]:
         results["cold_start"] = run_cold_start()
+    if "l1" in config["sections"]:
+        from .l1 import run_l1  # not at import: ``python -m fusedlogit.bench.l1`` runs that module as __main__
+
+        results["l1"] = run_l1(config["l1_parts"], small=quick, threads=max(config["threads"]),
+                               peer_timeout=config["l1_peer_timeout_s"])
     results["elapsed_s"] = time.perf_counter() - started
 
     print(report(results))

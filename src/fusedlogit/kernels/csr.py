@@ -67,19 +67,31 @@ def block_end(indptr, start, end):
 
 
 @jit
+def nonzeros(indptr, i):
+    """Row i's positions among the nonzeros, lo..hi, as unsigned integers (see ``row_dot``)."""
+    return np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+
+
+@jit
 def row_dot(data, indices, lo, hi, w, b):
-    """b + Σ_{k=lo}^{hi-1} data[k] w[indices[k]]: one row's margin."""
+    """b + Σ_{k=lo}^{hi-1} data[k] w[indices[k]]: one row's margin.
+
+    Positions and column indices are used as unsigned integers: a signed
+    index loaded from memory makes Numba emit the negative-index wraparound
+    test for every nonzero, which made these loops 2–3× slower.  The indices
+    of a validated X lie in 0..d−1 (``_validation.as_sparse_features``).
+    """
     z = b
-    for k in range(lo, hi):
-        z += data[k] * w[indices[k]]
+    for k in range(np.uint64(lo), np.uint64(hi)):
+        z += data[k] * w[np.uint64(indices[k])]
     return z
 
 
 @jit
 def row_scatter(data, indices, lo, hi, r, acc):
-    """acc[indices[k]] += r data[k] for one row's nonzeros."""
-    for k in range(lo, hi):
-        acc[indices[k]] += r * data[k]
+    """acc[indices[k]] += r data[k] for one row's nonzeros (unsigned indices, as in ``row_dot``)."""
+    for k in range(np.uint64(lo), np.uint64(hi)):
+        acc[np.uint64(indices[k])] += r * data[k]
 
 
 @pjit
@@ -130,9 +142,10 @@ def csr_hessp_sums(data, indices, indptr, d, sample_weight, offset, w, b, v, vb)
             for i in range(start, stop):
                 z = b
                 u = vb
-                for k in range(indptr[i], indptr[i + 1]):
+                lo, hi = nonzeros(indptr, i)
+                for k in range(lo, hi):
                     x = data[k]
-                    j = indices[k]
+                    j = np.uint64(indices[k])
                     z += x * w[j]
                     u += x * v[j]
                 zbuf[i - start] = z
@@ -156,9 +169,10 @@ def csr_column_power_sums(data, indices, indptr, d, sample_weight, power):
         part = acc[c]
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
             s = 1.0 if sample_weight is None else sample_weight[i]
-            for a in range(indptr[i], indptr[i + 1]):
+            lo, hi = nonzeros(indptr, i)
+            for a in range(lo, hi):
                 x = float(data[a])
-                part[indices[a]] += s * (x * x if power == 2 else x)
+                part[np.uint64(indices[a])] += s * (x * x if power == 2 else x)
     return reduce_chunks(acc)
 
 
@@ -183,19 +197,19 @@ def csr_hessian_sums(data, indices, indptr, sample_weight, offset, w, b, positio
     acc = np.zeros((n_chunks, m + 1, m + 1))
     for c in prange(n_chunks):
         part = acc[c]
-        places = np.empty(widest, dtype=np.int64)  # the row's chosen nonzeros: their places and values
+        places = np.empty(widest, dtype=np.uint64)  # the row's chosen nonzeros: their places and values
         values = np.empty(widest)
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            lo = indptr[i]
-            hi = indptr[i + 1]
+            lo, hi = nonzeros(indptr, i)
             z = row_dot(data, indices, lo, hi, w, b if offset is None else b + offset[i])
             s = 1.0 if sample_weight is None else sample_weight[i]
             h = s * sample_curvature(z)
             part[m, m] += h
             chosen = 0
             for a in range(lo, hi):
-                if position[indices[a]] >= 0:
-                    places[chosen] = position[indices[a]]
+                place = position[np.uint64(indices[a])]
+                if place >= 0:
+                    places[chosen] = place
                     values[chosen] = data[a]
                     chosen += 1
             for a in range(chosen):

@@ -97,8 +97,8 @@ def sparse_row_margins(data, indices, lo, hi, W, b, out):
     for k in range(W.shape[0]):
         z = b[k]
         wk = W[k]
-        for a in range(lo, hi):
-            z += data[a] * wk[indices[a]]
+        for a in range(np.uint64(lo), np.uint64(hi)):  # unsigned: see csr.row_dot
+            z += data[a] * wk[np.uint64(indices[a])]
         out[k] = z
 
 
@@ -108,8 +108,8 @@ def sparse_row_scatter(data, indices, lo, hi, d, r, part):
     for k in range(r.shape[0]):
         rk = r[k]
         base = k * (d + 1)
-        for a in range(lo, hi):
-            part[base + indices[a]] += rk * data[a]
+        for a in range(np.uint64(lo), np.uint64(hi)):
+            part[base + np.uint64(indices[a])] += rk * data[a]
         part[base + d] += rk
 
 

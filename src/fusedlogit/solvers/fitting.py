@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -123,8 +124,9 @@ class FitResult:
     n_obs : int, rows of positive weight
     loglike, llnull : float, Σ s_i log P(y_i | x_i) at the solution and for the
         intercept-only model (both without the penalty)
-    feature_names : tuple of str, names of the columns of X ("x0", "x1", ...
-        unless X was a DataFrame or ``feature_names`` was given)
+    feature_names : sequence of str, names of the columns of X: a tuple of the
+        given names or a DataFrame's columns, else "x0", "x1", ... (a
+        sequence that equals the tuple of those names)
 
     ``params``, ``zvalues``, ``pvalues``, ``conf_int(alpha)``, ``pseudo_r2``,
     ``llr``, ``llr_pvalue``, ``df_model``, ``aic``, ``bic`` and ``summary()``
@@ -148,7 +150,7 @@ class FitResult:
     n_obs: int = 0
     loglike: float = np.nan
     llnull: float = np.nan
-    feature_names: tuple = ()
+    feature_names: Sequence = ()
     n_classes: int = 2
     l1: float = 0.0
     _cov: np.ndarray | None = dataclasses.field(default=None, repr=False)
@@ -610,11 +612,37 @@ def fit(
         )
 
 
+class DefaultNames(Sequence):
+    """The names x0..x{d-1}, made when asked for: a 50,000-column fit need not build 50,000 strings."""
+
+    def __init__(self, d):
+        self._d = d
+
+    def __len__(self):
+        return self._d
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return tuple(f"x{k}" for k in range(self._d)[j])
+        return f"x{range(self._d)[j]}"
+
+    def __eq__(self, other):
+        return isinstance(other, Sequence) and not isinstance(other, str) and tuple(self) == tuple(other)
+
+    def __hash__(self):
+        return hash(tuple(self))
+
+    def __repr__(self):
+        return repr(tuple(self))
+
+
 def _feature_names(names, X, d):
-    """The caller's names, a DataFrame's column names, or x0..x{d-1}, as a tuple of d strings."""
+    """The caller's names, a DataFrame's column names, or x0..x{d-1} (``DefaultNames``): d strings."""
     if names is None:
         columns = getattr(X, "columns", None)
-        names = [f"x{j}" for j in range(d)] if columns is None else list(columns)
+        if columns is None:
+            return DefaultNames(d)
+        names = list(columns)
     names = tuple(str(name) for name in names) if not isinstance(names, str) else (names,)
     if len(names) != d:
         raise ValueError(f"feature_names has {len(names)} names but X has {d} columns")
