@@ -786,3 +786,28 @@ def test_wide_path_matches_cold_fits_and_kkt():
         # n < d: at the smallest alpha the fit nearly interpolates, and a KKT residual of 1e-8 leaves the
         # coefficients free to ~1e-8 / (smallest curvature) along flat directions
         assert_close_to(path.coef[i], cold.coef, 1e-6 if i < 7 else 1e-5, what=f"alpha {i}")
+
+
+@pytest.mark.parametrize("form", ["dense", "csr"])
+@pytest.mark.parametrize("l1, l2, multinomial", [(0.01, 0.0, False), (0.004, 0.01, False), (0.01, 0.0, True)])
+def test_working_sets_beyond_the_hessian_limit_finish_by_owlqn(monkeypatch, form, l1, l2, multinomial):
+    """A model whose working set outgrows MAX_HESSIAN_COEF (lowered here) goes on without a Hessian (OWL-QN)
+    and still meets the KKT conditions, at the minimiser that FISTA finds."""
+    from fusedlogit.solvers import penalised
+
+    monkeypatch.setattr(penalised, "FULL_MODEL_MAX_COEF", 40)
+    monkeypatch.setattr(penalised, "MAX_HESSIAN_COEF", 60)
+    calls = []
+    monkeypatch.setattr(penalised, "orthant_wise_lbfgs",
+                        lambda *a, _f=penalised.orthant_wise_lbfgs: calls.append(1) or _f(*a))
+    X, y = make_wide(14, 300, 200, density=0.5, classes=3 if multinomial else None)
+    pi = np.r_[0.0, np.ones(199)]
+    res = fusedlogit.fit(sp.csr_matrix(X) if form == "csr" else X, y, l1=l1, l2=l2, penalty_weights=pi)
+    assert calls and res.converged and res.solver == "cd", res.message
+    assert_kkt(X, y, res.coef, res.intercept, l1=l1, l2=l2, pi=pi, what=form)
+    assert res.n_nonzero > 60  # more than the limit allowed a Hessian for
+    ref, ref_b = reference_fit(X, y, l1=l1, l2=l2, pi=pi, n_classes=3 if multinomial else None)
+    if multinomial:
+        assert_close_to(centre_free(res.coef, pi), centre_free(ref, pi), 1e-5, what=form)
+    else:
+        assert_close_to(np.r_[res.coef, res.intercept], np.r_[ref, ref_b], 1e-6, what=form)

@@ -422,7 +422,8 @@ def fit(
     solver : {"auto", "newton", "lbfgs", "newton-cg", "gd", "cd"}
         "cd" is proximal Newton with coordinate descent on the penalised
         quadratic model (``solvers.penalised``), on working sets of features
-        for wide X; "auto" picks it when l1 > 0 or penalty_weights is given,
+        for wide X (beyond 4000 coefficients in the set, orthant-wise L-BFGS
+        from loss+gradient passes alone); "auto" picks it when l1 > 0 or penalty_weights is given,
         and only it fits those.  Otherwise "auto" is "newton" for at most
         ``AUTO_NEWTON_MAX_COEF`` = 1000
         coefficients (intercept included), else "lbfgs"; "lbfgs" for

@@ -24,6 +24,11 @@ gives the whole gradient, the KKT conditions of every feature are checked at
 every iteration, and a feature outside that violates them more than those
 inside joins the set (glmnet's KKT check, Blitz and celer's working sets).
 
+A working set of more than ``MAX_HESSIAN_COEF`` coefficients (a wide model
+far down a path) would need a Hessian too large to hold; the fit then goes
+on by orthant-wise L-BFGS (``orthant_wise_lbfgs``), which needs only the
+fused loss and gradient of all features.
+
 Convergence is the minimum-norm subgradient (the KKT conditions)::
 
     ∂_j = g_j + l1 π_j sign(c_j)         (c_j ≠ 0, π_j > 0)
@@ -51,6 +56,12 @@ CD_FRACTION = 1e-3
 CD_MAX_SWEEPS = 1000
 #: ... with a Newton step on the active face after every this many sweeps that did not converge.
 CD_ROUND_SWEEPS = 20
+
+#: A working set's Hessian ((m + 1)² floats, 128 MB here) is built up to this many coefficients;
+#: beyond, ``orthant_wise_lbfgs`` finishes the fit with loss+gradient passes alone.
+MAX_HESSIAN_COEF = 4000
+#: Pairs (s, y) that orthant-wise L-BFGS keeps.
+LBFGS_MEMORY = 10
 
 #: A working set grows by at least this many violating columns (or as many as it holds nonzeros).
 MIN_NEW_COLUMNS = 10
@@ -127,6 +138,11 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
             break
         if working.grow(coef, sub, options.tol):
             H = None
+        if working.index.size > MAX_HESSIAN_COEF:
+            coef, loss, sub, unpenalised, k, status = orthant_wise_lbfgs(
+                objective, penalty, coef, (loss, g, sub, unpenalised), options, progress, k
+            )
+            break
         fresh = H is None
         index = working.index
         if fresh:
@@ -163,6 +179,75 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
         k += 1
         progress(k, coef, loss, sub, t * float(np.max(np.abs(delta))))
     return SolverOutput(coef, k, progress.history, loss, sub, status, unpenalised)
+
+
+def orthant_wise_lbfgs(objective, penalty, coef, state, options, progress, k):
+    """Minimise J from coef by OWL-QN (Andrew & Gao 2007): L-BFGS on the smooth part, kept in an orthant.
+
+    ``state`` is (J, g = ∇S, ∂, (F, ∇F)) at coef.  The direction is the
+    L-BFGS product −B∂ with the minimum-norm subgradient ∂ in place of the
+    gradient, zeroed where a penalised coordinate would move against −∂; each
+    trial point is projected onto the orthant of coef (of −∂ where coef is
+    0), so a coordinate that would cross zero stops at zero, and it is taken
+    when J falls by 10⁻⁴ of ∂·(trial − coef).  Each trial is one fused
+    loss+gradient pass; no Hessian is formed.  Returns (coef, J, ∂, (F, ∇F),
+    iterations, status).
+    """
+    from .common import stop_reason
+    from .newton_core import MAX_BACKTRACKS, rounding_slack
+
+    loss, g, sub, unpenalised = state
+    penalised = penalty.lam > 0
+    pairs = []
+    while True:
+        status = stop_reason(objective, sub, k, options, progress)
+        if status is not None:
+            break
+        direction = -_lbfgs_product(sub, pairs)
+        direction[penalised & (direction * sub >= 0.0)] = 0.0
+        if not float(sub @ direction) < 0.0:  # the memory misleads: steepest descent on ∂ instead
+            pairs, direction = [], -sub
+        orthant = np.where(coef != 0.0, np.sign(coef), -np.sign(sub))
+        t = 1.0 if pairs else min(1.0, 1.0 / float(np.sum(np.abs(sub))))
+        slack, accepted = rounding_slack(loss), None
+        for _ in range(MAX_BACKTRACKS):
+            trial = coef + t * direction
+            trial[penalised & (np.sign(trial) != orthant)] = 0.0
+            trial_unpenalised = objective.loss_gradient(trial)
+            trial_loss, trial_g = _penalised(penalty, trial, trial_unpenalised)
+            if trial_loss <= loss + 1e-4 * float(sub @ (trial - coef)) + slack:
+                accepted = trial, trial_loss, trial_g, trial_unpenalised
+                break
+            t *= 0.5
+        if accepted is None:
+            status = "rounding" if np.isfinite(loss) else "line_search"
+            break
+        trial, trial_loss, trial_g, trial_unpenalised = accepted
+        step, change = trial - coef, trial_g - g
+        curvature = float(step @ change)
+        if curvature > 1e-12 * float(change @ change):
+            pairs = (pairs + [(step, change, 1.0 / curvature)])[-LBFGS_MEMORY:]
+        coef, loss, g, unpenalised = trial, trial_loss, trial_g, trial_unpenalised
+        sub = penalty.subgradient(coef, g)
+        k += 1
+        progress(k, coef, loss, sub, float(np.max(np.abs(step))))
+    return coef, loss, sub, unpenalised, k, status
+
+
+def _lbfgs_product(v, pairs):
+    """The L-BFGS inverse-Hessian approximation times v (two-loop recursion; v itself without pairs)."""
+    q = v.copy()
+    alphas = []
+    for s, y, rho in reversed(pairs):
+        a = rho * float(s @ q)
+        q -= a * y
+        alphas.append(a)
+    if pairs:
+        s, y, _ = pairs[-1]
+        q *= float(s @ y) / float(y @ y)
+    for (s, y, rho), a in zip(pairs, reversed(alphas)):
+        q += (a - rho * float(y @ q)) * s
+    return q
 
 
 def model_step(H, g, coef, lam, tol):
