@@ -128,6 +128,17 @@ CV_N_ALPHAS = 50
 # -- data --------------------------------------------------------------------------------------
 
 
+def true_labels(rng, X, k):
+    """(y, w_true): k true nonzero coefficients (margins of sd ≈ 2 on columns of rms 1), Bernoulli labels."""
+    n, d = X.shape
+    w = np.zeros(d)
+    support = rng.choice(d, k, replace=False)
+    w[support] = rng.uniform(0.5, 1.5, k) * rng.choice([-1.0, 1.0], k) * (2.0 / np.sqrt(1.08 * k))
+    z = X @ w - 0.5
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-z))).astype(np.float64)
+    return y, w
+
+
 def dense_problem(n, d, seed=1):
     """(X, y, w_true): standardised Gaussian X (C order), d/10 true nonzeros, margins of sd ≈ 2."""
     rng = np.random.default_rng([seed, n, d])
@@ -135,12 +146,7 @@ def dense_problem(n, d, seed=1):
     X -= X.mean(axis=0)
     X /= X.std(axis=0)
     k = max(1, d // 10)
-    w = np.zeros(d)
-    support = rng.choice(d, k, replace=False)
-    w[support] = rng.uniform(0.5, 1.5, k) * rng.choice([-1.0, 1.0], k) * (2.0 / np.sqrt(1.08 * k))
-    z = X @ w - 0.5
-    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-z))).astype(np.float64)
-    return X, y, w
+    return (X, *true_labels(rng, X, k))
 
 
 def sparse_problem(n, d, per_row, seed=3):
@@ -157,12 +163,7 @@ def sparse_problem(n, d, per_row, seed=3):
     X = sparse.csr_matrix(X @ sparse.diags(1.0 / rms))
     X.sort_indices()
     k = max(1, d // 50)
-    w = np.zeros(d)
-    support = rng.choice(d, k, replace=False)
-    w[support] = rng.uniform(0.5, 1.5, k) * rng.choice([-1.0, 1.0], k) * (2.0 / np.sqrt(1.08 * k))
-    z = X @ w - 0.5
-    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-z))).astype(np.float64)
-    return X, y, w
+    return (X, *true_labels(rng, X, k))
 
 
 # -- fusedlogit's measure of a solution ------------------------------------------------------------
