@@ -4,7 +4,9 @@
 - ``roofline``: the plain read of X (``read_sum``) and the timed problem;
 - ``methods``: the table of timed kernel methods; ``grid``: n, d and thread grids;
 - ``timing``: ``time_call``; ``kernels``, ``fits``, ``multinomial`` (also the
-  measured peak flop rate), ``multinomial_fits``, ``cold``: the five sections;
+  measured peak flop rate), ``multinomial_fits``, ``cold``: the five default
+  sections; ``l1``: L1 fits against glum and scikit-learn (asked for by name;
+  also ``python -m fusedlogit.bench.l1``);
 - ``machine``: what the results were measured on; ``report``, ``plot``: the output.
 
 The names below are the ones the tests and ``benchmarks/`` use.
