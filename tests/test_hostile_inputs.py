@@ -173,7 +173,6 @@ def test_sparse_input_is_never_modified(dtype, kind):
                     np.testing.assert_array_equal(X.toarray(), dense)
 
 
-
 @pytest.mark.parametrize("bad", [-1, 3, 2**31 - 1])
 def test_sparse_column_indices_out_of_range_are_refused(bad):
     """The kernels index with the column indices unchecked, so a hand-edited matrix must not reach them."""

@@ -112,8 +112,6 @@ from .timing import progress
 SECTIONS = ("kernels", "fits", "multinomial", "multinomial-fits", "cold", "l1")
 #: ``l1`` takes half an hour and needs the peers: only when asked for.
 DEFAULT_SECTIONS = SECTIONS[:-1]
-#: The parts of the ``l1`` section (``bench.l1.PARTS``, which a test keeps equal).
-L1_PARTS = ("path", "sparse", "cv")
 
 
 def _size(text):
@@ -209,6 +207,9 @@ def _names(text):
 
 
 def build_parser():
+    # bench.l1 is imported here, not with this module: ``python -m fusedlogit.bench.l1`` runs it as __main__
+    from .l1 import PARTS as L1_PARTS
+
     p = argparse.ArgumentParser(
         prog="python -m fusedlogit.bench",
         description="Throughput of fusedlogit's kernels against a plain read of X and against the peers; "
@@ -360,7 +361,7 @@ def run(argv=None):
     if "cold" in config["sections"]:
         results["cold_start"] = run_cold_start()
     if "l1" in config["sections"]:
-        from .l1 import run_l1  # not at import: ``python -m fusedlogit.bench.l1`` runs that module as __main__
+        from .l1 import run_l1  # not at import: see build_parser
 
         results["l1"] = run_l1(config["l1_parts"], small=quick, threads=max(config["threads"]),
                                peer_timeout=config["l1_peer_timeout_s"])

@@ -209,7 +209,7 @@ def orthant_wise_lbfgs(objective, penalty, coef, state, options, progress, k):
             pairs, direction = [], -sub
         orthant = np.where(coef != 0.0, np.sign(coef), -np.sign(sub))
         t = 1.0 if pairs else min(1.0, 1.0 / float(np.sum(np.abs(sub))))
-        slack, accepted = rounding_slack(loss), None
+        slack, accepted, trial_loss = rounding_slack(loss), None, loss
         for _ in range(MAX_BACKTRACKS):
             trial = coef + t * direction
             trial[penalised & (np.sign(trial) != orthant)] = 0.0
@@ -220,7 +220,7 @@ def orthant_wise_lbfgs(objective, penalty, coef, state, options, progress, k):
                 break
             t *= 0.5
         if accepted is None:
-            status = "rounding" if np.isfinite(loss) else "line_search"
+            status = "rounding" if np.isfinite(trial_loss) else "line_search"  # J not finite along it
             break
         trial, trial_loss, trial_g, trial_unpenalised = accepted
         step, change = trial - coef, trial_g - g
