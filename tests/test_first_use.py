@@ -126,3 +126,32 @@ def test_caches_filled_by_several_processes_give_right_sweeps(tmp_path):
         env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path)), capture_output=True, text=True, timeout=1200,
     )
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_an_edited_callee_in_another_module_invalidates_the_cached_kernel(tmp_path):
+    """``tail_factor`` (kernels/pointwise.py) has ``exp_nonpositive`` (kernels/vecmath.py) compiled into it:
+    after an edit of vecmath.py alone, a new process must not load the old machine code from the cache."""
+    import shutil
+
+    import fusedlogit
+
+    package = tmp_path / "site" / "fusedlogit"
+    shutil.copytree(Path(fusedlogit.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"), NUMBA_CACHE_DIR=str(tmp_path / "cache"), FUSEDLOGIT_QUIET="1")
+    probe = "from fusedlogit.kernels.pointwise import tail_factor; import fusedlogit; print(fusedlogit.__file__, tail_factor(-1.0))"
+
+    def tail_factor_of_minus_one():
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        where, value = done.stdout.split()
+        assert Path(where).parent == package
+        return float(value)
+
+    assert tail_factor_of_minus_one() == pytest.approx(np.exp(-1.0), rel=1e-15)
+    assert list((tmp_path / "cache").rglob("*tail_factor*.nbi"))  # cached
+    vecmath = package / "kernels" / "vecmath.py"
+    text = vecmath.read_text()
+    edited = text.replace('    x = max(x, -746.0)\n', '    x = max(x, -746.0) - 1.0\n', 1)
+    assert edited != text
+    vecmath.write_text(edited)
+    assert tail_factor_of_minus_one() == pytest.approx(np.exp(-2.0), rel=1e-15)

@@ -143,8 +143,25 @@ def _warn_cache(problem, path):
     )
 
 
+#: Modules whose compiled functions other modules' kernels call (and LLVM inlines).
+COMPILED_SOURCES = ("_config.py", "kernels/*.py", "solvers/*.py")
+
+
+def compiled_sources_stamp():
+    """(path, mtime, size) of every file in ``COMPILED_SOURCES``, read once per process."""
+    global _sources_stamp
+    if _sources_stamp is None:
+        root = Path(__file__).parent
+        files = sorted({f for pattern in COMPILED_SOURCES for f in root.glob(pattern)})
+        _sources_stamp = tuple((f.relative_to(root).as_posix(), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _sources_stamp
+
+
+_sources_stamp = None
+
+
 class RecoveringCache(FunctionCache):
-    """Numba's cache of one function, made safe for concurrent processes and for bad entries.
+    """Numba's cache of one function, made safe for concurrent processes, for bad entries and for edited callees.
 
     - Numba saves an entry by reading the function's index, picking the first
       free data-file number, writing the index, then the data.  Two processes
@@ -157,7 +174,16 @@ class RecoveringCache(FunctionCache):
     - A truncated or corrupted index or data file (EOFError, UnpicklingError,
       an LLVM bitcode error...) would otherwise fail every later process; the
       function's index is removed so that the fresh compile is saved over it.
+    - Numba stamps an entry with its own source file only, but a kernel has
+      the functions it calls from other modules compiled into it: after an
+      edit of ``vecmath.py`` the cached softmax kernels would still run the
+      old exp.  The stamp also covers every file of ``COMPILED_SOURCES``.
     """
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        cache_file = self._cache_file
+        cache_file._source_stamp = (cache_file._source_stamp, compiled_sources_stamp())
 
     def load_overload(self, sig, target_context):
         try:

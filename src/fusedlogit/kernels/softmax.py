@@ -135,35 +135,69 @@ BLOCK = 64
 
 @jit
 def quad_margins(X, i, W, b, ZT, col):
-    """ZT[k, col + r] = x_{i+r}·w_k + b_k for the four rows i..i+3: each weight loaded once for four rows."""
+    """ZT[k, col + r] = x_{i+r}·w_k + b_k for the four rows i..i+3.
+
+    Two classes at a time: each loaded x_{i+r, j} serves two classes and
+    each w_kj four rows, eight sums in registers (an odd last class alone).
+    """
     d = X.shape[1]
+    K = W.shape[0]
     x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
-    for k in range(W.shape[0]):
-        wk = W[k]
-        z0 = z1 = z2 = z3 = 0.0
+    for k in range(0, K - 1, 2):
+        wa, wb = W[k], W[k + 1]
+        a0 = a1 = a2 = a3 = 0.0
+        c0 = c1 = c2 = c3 = 0.0
         for j in range(d):
-            w = wk[j]
-            z0 += x0[j] * w
-            z1 += x1[j] * w
-            z2 += x2[j] * w
-            z3 += x3[j] * w
-        ZT[k, col] = z0 + b[k]
-        ZT[k, col + 1] = z1 + b[k]
-        ZT[k, col + 2] = z2 + b[k]
-        ZT[k, col + 3] = z3 + b[k]
+            u, v = wa[j], wb[j]
+            a0 += x0[j] * u
+            a1 += x1[j] * u
+            a2 += x2[j] * u
+            a3 += x3[j] * u
+            c0 += x0[j] * v
+            c1 += x1[j] * v
+            c2 += x2[j] * v
+            c3 += x3[j] * v
+        put_four(ZT, k, col, b[k], a0, a1, a2, a3)
+        put_four(ZT, k + 1, col, b[k + 1], c0, c1, c2, c3)
+    if K % 2:
+        k = K - 1
+        wk = W[k]
+        a0 = a1 = a2 = a3 = 0.0
+        for j in range(d):
+            a0 += x0[j] * wk[j]
+            a1 += x1[j] * wk[j]
+            a2 += x2[j] * wk[j]
+            a3 += x3[j] * wk[j]
+        put_four(ZT, k, col, b[k], a0, a1, a2, a3)
 
 
 @jit
-def quad_scatter(X, i, RT, col, part):
-    """part[k(d+1) + j] += Σ_r RT[k, col + r] x_{i+r, j} (and the intercept's entry): one update per four rows."""
+def put_four(ZT, k, col, bk, a0, a1, a2, a3):
+    """ZT[k, col..col+3] = (a0, a1, a2, a3) + bk."""
+    ZT[k, col] = a0 + bk
+    ZT[k, col + 1] = a1 + bk
+    ZT[k, col + 2] = a2 + bk
+    ZT[k, col + 3] = a3 + bk
+
+
+@jit
+def octo_scatter(X, i, RT, col, part):
+    """part[k(d+1) + j] += Σ_r RT[k, col + r] x_{i+r, j} (and the intercept's entry) over the eight rows i..i+7.
+
+    One load and store of G's row per eight rows.
+    """
     d = X.shape[1]
     x0, x1, x2, x3 = X[i], X[i + 1], X[i + 2], X[i + 3]
+    x4, x5, x6, x7 = X[i + 4], X[i + 5], X[i + 6], X[i + 7]
     for k in range(RT.shape[0]):
         r0, r1, r2, r3 = RT[k, col], RT[k, col + 1], RT[k, col + 2], RT[k, col + 3]
+        r4, r5, r6, r7 = RT[k, col + 4], RT[k, col + 5], RT[k, col + 6], RT[k, col + 7]
         base = k * (d + 1)
         for j in range(d):
-            part[base + j] += (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
-        part[base + d] += (r0 + r1) + (r2 + r3)
+            first = (r0 * x0[j] + r1 * x1[j]) + (r2 * x2[j] + r3 * x3[j])
+            second = (r4 * x4[j] + r5 * x5[j]) + (r6 * x6[j] + r7 * x7[j])
+            part[base + j] += first + second
+        part[base + d] += ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
 
 
 @jit
@@ -185,11 +219,11 @@ def block_margins(X, start, m, W, b, ZT):
 
 @jit
 def block_scatter(X, start, m, RT, part):
-    """part += RT[:, :m] X̃_block (the block's share of G), four rows at a time."""
+    """part += RT[:, :m] X̃_block (the block's share of G), eight rows at a time."""
     r = 0
-    while r + 4 <= m:
-        quad_scatter(X, start + r, RT, r, part)
-        r += 4
+    while r + 8 <= m:
+        octo_scatter(X, start + r, RT, r, part)
+        r += 8
     d = X.shape[1]
     for r in range(r, m):
         x = X[start + r]

@@ -25,10 +25,18 @@ LN2_LO = 1.90821492927058770002e-10
 SQRT2 = 1.4142135623730951
 
 
+#: 1.5·2^52: for an integer-valued |k| < 2^51, k + ROUNDER holds k in its low
+#: mantissa bits, so bits(k + ROUNDER) − bits(ROUNDER) = k with no float→int
+#: conversion (AVX2 has none for four doubles; LLVM would go scalar).
+ROUNDER = 6755399441055744.0
+ROUNDER_BITS = int(np.float64(ROUNDER).view(np.int64))
+
+
 @jit_exact
 def _pow2(k):
     """2^k for an integer-valued float k in [−1022, 1023], by building the bits."""
-    return np.int64((np.int64(k) + 1023) << 52).view(np.float64)
+    k_int = np.float64(k + ROUNDER).view(np.int64) - ROUNDER_BITS
+    return np.int64((k_int + 1023) << 52).view(np.float64)
 
 
 @jit_exact
@@ -96,6 +104,6 @@ def log_at_least_one(x):
     by ``log1p_unit`` (m − 1 is exact), ln 2 split hi/lo as there.
     """
     bits = np.float64(x).view(np.int64)
-    e = np.float64((bits >> 52) - 1023)
+    e = np.int64(ROUNDER_BITS + ((bits >> 52) - 1023)).view(np.float64) - ROUNDER  # the exponent, as _pow2 reads k
     m = np.int64((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000).view(np.float64)
     return e * LN2_HI + (log1p_unit(m - 1.0, 1.0 / m) + e * LN2_LO)
