@@ -263,16 +263,19 @@ def test_sparse_hessian_and_hessp_equal_dense(data, backend, fit_intercept):
     np.testing.assert_allclose(sparse.hessp(coef, v), dense.hessp(coef, v), rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("n_classes, d, n", [(2, 3, 70), (3, 20, 203), (5, 9, 131), (8, 37, 129), (11, 101, 77)])
-def test_fused_kernels_equal_the_reference_for_any_shape(n_classes, d, n):
-    """The dense kernels take rows four (margins) and eight (scatter) at a time and classes two at a time:
-    odd and even K, d below and above the vector width, and row counts that leave remainders."""
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes, d, n", [(2, 3, 70), (3, 20, 203), (5, 9, 131), (8, 37, 129), (11, 101, 77), (3, 600, 45)])
+def test_fused_kernels_equal_the_reference_for_any_shape(n_classes, d, n, dtype):
+    """The dense kernels take rows four (margins) and eight (scatter) at a time and classes two at a time, and
+    copy float64 blocks of 32 ≤ d ≤ 512 to rows padded to a multiple of 4: odd and even K, d below, inside and
+    above that range and not a multiple of 4, and row counts that leave remainders."""
     rng = np.random.default_rng(n_classes * 1000 + d)
-    X = rng.normal(size=(n, d))
+    X = rng.normal(size=(n, d)).astype(dtype)
     y = rng.integers(0, n_classes, n)
-    weight = rng.uniform(0.0, 2.0, n)
+    weight = rng.uniform(0.0, 2.0, n).astype(dtype)  # weights are taken in X's dtype
     fused = MultinomialLoss(X, y, n_classes=n_classes, sample_weight=weight)
-    reference = MultinomialLoss(X, y, n_classes=n_classes, sample_weight=weight, backend="numpy")
+    # the same values in float64: the fused kernels compute float32 X in float64 (the reference would not)
+    reference = MultinomialLoss(X.astype(np.float64), y, n_classes=n_classes, sample_weight=weight, backend="numpy")
     coef, v = rng.normal(scale=0.3, size=(2, fused.n_coef))
     loss, grad = fused.loss_gradient(coef)
     expected_loss, expected_grad = reference.loss_gradient(coef)
