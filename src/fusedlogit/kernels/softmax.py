@@ -125,7 +125,8 @@ def weight_of(sample_weight, i):
 #: K × BLOCK margins stay in L1.
 BLOCK = 64
 
-#: Bytes of the float64 copy of a block that set fewer rows at large d.
+#: Bytes of a block of rows (as float64) at most: at large d blocks have fewer
+#: rows, so that the block is still in L2 when the scatter reads it again.
 BLOCK_COPY_BYTES = 256 * 1024
 
 #: The copies' rows are padded with zeros to a multiple of this many float64
@@ -157,7 +158,7 @@ def padded_width(d):
 
 @jit
 def block_rows(width):
-    """Rows per block: BLOCK, fewer (a multiple of 8, at least 8) where the copy would pass BLOCK_COPY_BYTES."""
+    """Rows per block: BLOCK, fewer (a multiple of 8, at least 8) where the block would pass BLOCK_COPY_BYTES."""
     return max(8, min(BLOCK, BLOCK_COPY_BYTES // (8 * width)) // 8 * 8)
 
 
