@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import os
 import sys
 import threading
@@ -147,17 +148,16 @@ def _warn_cache(problem, path):
 COMPILED_SOURCES = ("_config.py", "kernels/*.py", "solvers/*.py")
 
 
+@functools.cache
 def compiled_sources_stamp():
     """(path, mtime, size) of every file in ``COMPILED_SOURCES``, read once per process."""
-    global _sources_stamp
-    if _sources_stamp is None:
-        root = Path(__file__).parent
-        files = sorted({f for pattern in COMPILED_SOURCES for f in root.glob(pattern)})
-        _sources_stamp = tuple((f.relative_to(root).as_posix(), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-    return _sources_stamp
-
-
-_sources_stamp = None
+    root = Path(__file__).parent
+    files = sorted({f for pattern in COMPILED_SOURCES for f in root.glob(pattern)})
+    stamp = []
+    for f in files:
+        status = f.stat()
+        stamp.append((f.relative_to(root).as_posix(), status.st_mtime_ns, status.st_size))
+    return tuple(stamp)
 
 
 class RecoveringCache(FunctionCache):

@@ -127,7 +127,7 @@ BLOCK = 64
 
 #: Bytes of a block of rows (as float64) at most: at large d blocks have fewer
 #: rows, so that the block is still in L2 when the scatter reads it again.
-BLOCK_COPY_BYTES = 256 * 1024
+BLOCK_MAX_BYTES = 256 * 1024
 
 #: The copies' rows are padded with zeros to a multiple of this many float64
 #: (32 bytes).  Numba's arrays start on 32-byte boundaries, so every row of a
@@ -158,8 +158,8 @@ def padded_width(d):
 
 @jit
 def block_rows(width):
-    """Rows per block: BLOCK, fewer (a multiple of 8, at least 8) where the block would pass BLOCK_COPY_BYTES."""
-    return max(8, min(BLOCK, BLOCK_COPY_BYTES // (8 * width)) // 8 * 8)
+    """Rows per block: BLOCK, fewer (a multiple of 8, at least 8) where the block would pass BLOCK_MAX_BYTES."""
+    return max(8, min(BLOCK, BLOCK_MAX_BYTES // (8 * width)) // 8 * 8)
 
 
 @jit
@@ -356,10 +356,11 @@ def block_softmax_residuals(ZT, m, start, codes, soft, sample_weight, want_loss,
 def multinomial_loss_gradient_sums(X, codes, soft, sample_weight, W, b, want_loss, want_grad):
     """(Σ s_i ℓ_i, G flat (K(d + 1),)) for dense C-contiguous X, one pass.
 
-    Per block of ``block_rows`` rows: a float64 copy B with aligned, padded
-    rows (``load_block``), its margins (``block_margins``), the softmax
-    residuals across the rows (``block_softmax_residuals``), then the
-    scatter into G (``block_scatter``), while B is in cache.
+    Per block of ``block_rows`` rows (where ``copies_blocks``, first copied
+    to aligned, padded float64 rows by ``load_block``): the margins
+    (``block_margins``), the softmax residuals across the rows
+    (``block_softmax_residuals``), then the scatter into G
+    (``block_scatter``), while the block is in cache.
     """
     n, d = X.shape
     K = W.shape[0]
