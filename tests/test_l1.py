@@ -811,3 +811,32 @@ def test_working_sets_beyond_the_hessian_limit_finish_by_owlqn(monkeypatch, form
         assert_close_to(centre_free(res.coef, pi), centre_free(ref, pi), 1e-5, what=form)
     else:
         assert_close_to(np.r_[res.coef, res.intercept], np.r_[ref, ref_b], 1e-6, what=form)
+
+
+def test_directional_decrease_keeps_its_sign_near_the_optimum():
+    """Near the optimum g_j ≈ −λ_j sign(c_j): summed apart, g·δ and the penalty's change cancel down to their
+    rounding, which hid a real decrease (a fit stopped at max|∂| = 1.2e-8 > tol). Compared with exact rationals."""
+    from fractions import Fraction
+
+    from fusedlogit.solvers.penalised import directional_decrease
+
+    rng = np.random.default_rng(7)
+    wrong_signs = 0
+    for _ in range(200):
+        coef = rng.choice([-1.0, 1.0], 6) * rng.uniform(0.3, 3.0, 6)
+        coef[0] = 0.0  # at the kink: the penalty's change is λ|δ|
+        lam = np.full(6, 2e-3)
+        sub = rng.normal(size=6) * 1e-9
+        g = sub - lam * np.sign(coef)
+        g[0] = rng.uniform(-1e-3, 1e-3)
+        delta = -0.5 * sub
+        delta[0] = 0.0 if rng.random() < 0.5 else 1e-12
+        exact = sum(
+            Fraction(a) * Fraction(d) + Fraction(l) * (abs(Fraction(c) + Fraction(d)) - abs(Fraction(c)))
+            for a, c, d, l in zip(g, coef, delta, lam)
+        )
+        got = directional_decrease(g, coef, delta, lam)
+        assert got == pytest.approx(float(exact), rel=1e-9, abs=1e-30)
+        plain = float(g @ delta) + float(lam @ (np.abs(coef + delta) - np.abs(coef)))
+        wrong_signs += np.sign(plain) != np.sign(float(exact))
+    assert wrong_signs > 0  # the case is one where the plain sum fails

@@ -264,11 +264,15 @@ def test_sparse_hessian_and_hessp_equal_dense(data, backend, fit_intercept):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n_classes, d, n", [(2, 3, 70), (3, 20, 203), (5, 9, 131), (8, 37, 129), (11, 101, 77), (3, 600, 45)])
+@pytest.mark.parametrize(
+    "n_classes, d, n",
+    [(2, 3, 70), (4, 6, 300), (3, 20, 203), (5, 9, 131), (3, 30, 97), (8, 37, 129), (11, 101, 77), (3, 600, 45)],
+)
 def test_fused_kernels_equal_the_reference_for_any_shape(n_classes, d, n, dtype):
-    """The dense kernels take rows four (margins) and eight (scatter) at a time and classes two at a time, and
-    copy float64 blocks of 32 ≤ d ≤ 512 to rows padded to a multiple of 4: odd and even K, d below, inside and
-    above that range and not a multiple of 4, and row counts that leave remainders."""
+    """The dense kernels hold blocks in three layouts: transposed at d ≤ 28 (blocks of 128 rows at d ≤ 8, else
+    64; features four at a time), rows of X (rows four at a time for the margins, eight for the scatter, classes
+    two at a time) and, for float64 at 32 ≤ d ≤ 512, rows copied and padded to a multiple of 4: odd and even K,
+    d in each layout and not a multiple of 4, and row counts that leave partial blocks."""
     rng = np.random.default_rng(n_classes * 1000 + d)
     X = rng.normal(size=(n, d)).astype(dtype)
     y = rng.integers(0, n_classes, n)

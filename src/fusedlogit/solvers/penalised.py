@@ -152,7 +152,7 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
         step = model_step(H, g[index], coef[index], penalty.lam[index], CD_FRACTION * sub_max)
         delta = np.zeros_like(coef)
         delta[index] = step
-        decrease = float(g @ delta) + float(penalty.lam @ (np.abs(coef + delta) - np.abs(coef)))
+        decrease = directional_decrease(g, coef, delta, penalty.lam)
         slack = rounding_slack(loss)
         t, accepted = 1.0, None
         if decrease < 0:
@@ -248,6 +248,22 @@ def _lbfgs_product(v, pairs):
     for (s, y, rho), a in zip(pairs, reversed(alphas)):
         q += (a - rho * float(y @ q)) * s
     return q
+
+
+def directional_decrease(g, coef, delta, lam):
+    """g·δ + Σ_j λ_j (|c_j + δ_j| − |c_j|): J's first-order change along δ (< 0 for a descent step).
+
+    Where c_j ≠ 0 keeps its sign, the penalty's share is λ_j sign(c_j) δ_j and
+    is added to g_j δ_j before the sum: near the optimum g_j ≈ −λ_j sign(c_j),
+    and the two terms summed apart would cancel down to their rounding, which
+    can then outweigh the true decrease (∂_j δ_j, both tiny) and hide it.
+    """
+    moved = coef + delta
+    keeps_sign = (coef != 0) & (np.sign(moved) == np.sign(coef))
+    per_coordinate = np.where(
+        keeps_sign, (g + lam * np.sign(coef)) * delta, g * delta + lam * (np.abs(moved) - np.abs(coef))
+    )
+    return float(np.sum(per_coordinate))
 
 
 def model_step(H, g, coef, lam, tol):
