@@ -32,6 +32,7 @@ from numba import prange
 from .._config import jit, pjit
 from .chunks import partition, reduce_chunks
 from .csr import sparse_partition
+from .transposed import transpose_rows
 from .vecmath import exp_nonpositive, log_at_least_one
 
 
@@ -209,14 +210,11 @@ def padded_copy(W):
 @jit
 def load_block(X, start, m, layout, B):
     """Copy rows start..start+m−1 of X into B as float64 where ``layout`` copies (B[j, r] transposed, else B[r, j])."""
-    d = X.shape[1]
     if layout == TRANSPOSED:
-        for r in range(m):
-            for j in range(d):
-                B[j, r] = X[start + r, j]
+        transpose_rows(X, None, start, m, B)
     elif layout == ALIGNED:  # B's padding columns stay zero
         for r in range(m):
-            for j in range(d):
+            for j in range(X.shape[1]):
                 B[r, j] = X[start + r, j]
 
 
@@ -224,7 +222,7 @@ def load_block(X, start, m, layout, B):
 def margins_of_block(X, start, m, layout, B, W, b, ZT):
     """ZT[:, :m] = margins of rows start..start+m−1 (class-major), from the block as ``load_block`` left it."""
     if layout == TRANSPOSED:
-        transposed_margins(B, m, W, b, ZT)
+        transposed_block_margins(B, m, W, b, ZT)
     elif layout == ALIGNED:
         block_margins(B, m, W, b, ZT)
     else:
@@ -235,7 +233,7 @@ def margins_of_block(X, start, m, layout, B, W, b, ZT):
 def scatter_of_block(X, start, m, layout, B, RT, G, gb):
     """G += RT[:, :m] X_block and gb += RT[:, :m] summed over rows, from the block as ``load_block`` left it."""
     if layout == TRANSPOSED:
-        transposed_scatter(B, m, RT, G, gb)
+        transposed_block_scatter(B, m, RT, G, gb)
     elif layout == ALIGNED:
         block_scatter(B, m, RT, G, gb)
     else:
@@ -243,7 +241,7 @@ def scatter_of_block(X, start, m, layout, B, RT, G, gb):
 
 
 @jit
-def transposed_margins(XT, m, W, b, ZT):
+def transposed_block_margins(XT, m, W, b, ZT):
     """ZT[k, r] = b_k + Σ_j W[k, j] XT[j, r] for r < m, XT (d, ≥ m) a transposed block.
 
     Four features at a time, each a multiply-add across the rows: one load
@@ -269,7 +267,7 @@ def transposed_margins(XT, m, W, b, ZT):
 
 
 @jit
-def transposed_scatter(XT, m, RT, G, gb):
+def transposed_block_scatter(XT, m, RT, G, gb):
     """G[k, j] += Σ_{r<m} RT[k, r] XT[j, r] and gb[k] += Σ_{r<m} RT[k, r], XT (d, ≥ m) a transposed block.
 
     Four features at a time: each loaded RT[k, r] serves four dot products.
