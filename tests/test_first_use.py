@@ -155,3 +155,117 @@ def test_an_edited_callee_in_another_module_invalidates_the_cached_kernel(tmp_pa
     assert edited != text
     vecmath.write_text(edited)
     assert tail_factor_of_minus_one() == pytest.approx(np.exp(-2.0), rel=1e-15)
+
+
+def test_compiled_sources_name_every_module_that_defines_compiled_functions():
+    """Modules whose compiled functions other kernels inline must all stamp the cache; jit.py and the bench's
+    roofline only call downwards, so no other kernel has their code inside it."""
+    import fusedlogit
+    from fusedlogit._config import COMPILED_SOURCES
+
+    root = Path(fusedlogit.__file__).parent
+    listed = {f for pattern in COMPILED_SOURCES for f in root.glob(pattern)}
+    defining = {
+        f for f in root.rglob("*.py")
+        if "__pycache__" not in f.parts and any(
+            line.startswith(("@jit", "@pjit", "@jit_exact")) for line in f.read_text().splitlines()
+        )
+    }
+    callers_only = {root / "jit.py", root / "bench" / "roofline.py"}
+    assert defining - callers_only <= listed
+    assert not any(f.name in {"fitting.py", "paths.py", "penalised.py", "sklearn.py"} for f in listed)
+
+
+def test_editing_pure_python_code_or_touching_a_kernel_keeps_the_cache(tmp_path):
+    """The cache is stamped with the contents of the compiled modules: an edit of a solver's Python driver, or a
+    new modification time on an unchanged kernel file (a fresh checkout), must not recompile anything."""
+    import shutil
+
+    import fusedlogit
+
+    package = tmp_path / "site" / "fusedlogit"
+    shutil.copytree(Path(fusedlogit.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items() if k != "FUSEDLOGIT_QUIET"}
+    env.update(PYTHONPATH=str(tmp_path / "site"), NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    probe = "from fusedlogit.kernels.pointwise import tail_factor; print(tail_factor(-1.0))"
+
+    def stderr_of_probe():
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert NOTICE in stderr_of_probe()
+    paths = package / "solvers" / "paths.py"
+    paths.write_text(paths.read_text() + "\n# an edit of pure-Python code\n")
+    vecmath = package / "kernels" / "vecmath.py"
+    os.utime(vecmath, ns=(vecmath.stat().st_atime_ns, vecmath.stat().st_mtime_ns + 10**10))
+    assert NOTICE not in stderr_of_probe()
+
+
+BESIDE_ANOTHER_NUMBA_LIBRARY = """
+    import numba, numpy as np
+    import fusedlogit
+
+    def before(x):                            # another library's compile before any of fusedlogit's
+        return x - 1
+    before.__module__ = None
+    assert numba.njit(before)(1) == 0
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)); y = (rng.random(200) < 0.5).astype(float)
+    fusedlogit.fit(X, y)                      # fusedlogit compiles (or loads) its kernels
+
+    def theirs(x):                            # as some libraries build functions: no __module__
+        return x + 1
+    theirs.__module__ = None
+    assert numba.njit(theirs)(1) == 2
+    mod_less = numba.njit(lambda x: 2 * x)
+    mod_less.py_func.__module__ = None
+    assert mod_less(3) == 6
+    try:
+        import skglm
+    except ImportError:
+        pass
+    else:
+        skglm.SparseLogisticRegression(alpha=0.01).fit(X, 2 * y - 1)
+    print("compiled beside fusedlogit")
+"""
+
+
+def test_other_numba_code_compiles_beside_fusedlogit(tmp_path):
+    """The first-compile notice listens to every Numba compile in the process: it must never raise on others',
+    whether fusedlogit's kernels are compiled (a cold cache) or loaded (a warm one)."""
+    env = {k: v for k, v in os.environ.items() if k != "FUSEDLOGIT_QUIET"}
+    env.update(NUMBA_CACHE_DIR=str(tmp_path))
+    for cache in ("cold", "warm"):
+        done = subprocess.run([sys.executable, "-c", textwrap.dedent(BESIDE_ANOTHER_NUMBA_LIBRARY)], env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0 and "compiled beside fusedlogit" in done.stdout, (cache, done.stderr[-3000:])
+
+
+def test_the_notice_ignores_events_that_are_not_ours():
+    import types
+
+    from fusedlogit import _config
+
+    for data in ({}, {"dispatcher": None}, {"dispatcher": types.SimpleNamespace(py_func=types.SimpleNamespace())},
+                 {"dispatcher": types.SimpleNamespace(py_func=types.SimpleNamespace(__module__=None))},
+                 {"dispatcher": types.SimpleNamespace(py_func=types.SimpleNamespace(__module__=3))}):
+        assert not _config._is_ours(types.SimpleNamespace(data=data))
+    ours = types.SimpleNamespace(py_func=types.SimpleNamespace(__module__="fusedlogit.kernels.dense"))
+    assert _config._is_ours(types.SimpleNamespace(data={"dispatcher": ours}))
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("", False), ("0", False), ("false", False), ("False", False), ("no", False), ("OFF", False), (" off ", False),
+    ("1", True), ("true", True), ("yes", True), ("on", True),
+])
+def test_environment_flags_read_false_like_values_as_false(monkeypatch, value, expected):
+    from fusedlogit._config import env_flag
+
+    monkeypatch.setenv("FUSEDLOGIT_SOME_FLAG", value)
+    assert env_flag("FUSEDLOGIT_SOME_FLAG") is expected
+
+
+def test_quiet_false_still_says_so(tmp_path):
+    assert NOTICE in _stderr(tmp_path, FUSEDLOGIT_QUIET="false")
+    assert NOTICE not in _stderr(tmp_path / "other", FUSEDLOGIT_QUIET="yes")

@@ -140,3 +140,38 @@ def test_fit_runs_blas_on_one_thread_and_restores_the_callers_limits(problem):
         assert blas_threads() == {2}
         fit_many(X, y, np.arange(len(y)) % 3, l2=1e-3)
         assert blas_threads() == {2}
+
+
+def test_fits_overlapping_in_threads_restore_the_callers_blas_limits(problem):
+    """Fit A (this thread) enters, fit B (another thread) enters, A leaves, B leaves: each restoring what it found
+    on entry would leave A's one thread in force for the rest of the process."""
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    from fusedlogit import fit
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("no multi-threaded BLAS library that threadpoolctl can see")
+    X, y = problem[0], problem[1]
+    b_inside, a_done = threading.Event(), threading.Event()
+
+    def fit_b():
+        fit(X, y, l2=1e-3, callback=lambda coef: b_inside.set() or a_done.wait(60))
+
+    b = threading.Thread(target=fit_b)
+
+    def start_b_once(coef):
+        if not b.is_alive() and not b_inside.is_set():
+            b.start()
+            assert b_inside.wait(60)
+
+    fit(X, y, l2=1e-3, callback=start_b_once)
+    a_done.set()
+    b.join(120)
+    assert b_inside.is_set() and not b.is_alive()
+    assert blas_threads() == before

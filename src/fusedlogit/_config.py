@@ -24,6 +24,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import functools
+import hashlib
 import os
 import sys
 import threading
@@ -47,8 +48,17 @@ FASTMATH_EXACT = {"contract"}
 #: vectorising any loop that divides.
 ERROR_MODEL = "numpy"
 
+def env_flag(name: str) -> bool:
+    """Whether the environment variable ``name`` is set to a true value.
+
+    Unset, empty, ``0``, ``false``, ``no`` and ``off`` (any case, spaces
+    ignored) are false; any other value is true.
+    """
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 #: Use Numba's on-disk cache (set ``FUSEDLOGIT_NO_CACHE=1`` to disable).
-CACHE = os.environ.get("FUSEDLOGIT_NO_CACHE", "") in ("", "0")
+CACHE = not env_flag("FUSEDLOGIT_NO_CACHE")
 
 
 def _tbb_library_candidates():
@@ -144,20 +154,29 @@ def _warn_cache(problem, path):
     )
 
 
-#: Modules whose compiled functions other modules' kernels call (and LLVM inlines).
-COMPILED_SOURCES = ("_config.py", "kernels/*.py", "solvers/*.py")
+#: The modules that define compiled functions: a kernel has the compiled functions it calls
+#: from these inlined into its machine code, so its cache entry depends on all of them.
+#: Pure-Python modules (the solvers' drivers, the API) are not here: editing them must
+#: not recompile anything.  ``tests/test_first_use.py`` checks the list against the sources.
+COMPILED_SOURCES = (
+    "_config.py",
+    "kernels/*.py",
+    "solvers/compiled.py",
+    "solvers/cd_core.py",
+    "solvers/newton_core.py",
+)
 
 
 @functools.cache
 def compiled_sources_stamp():
-    """(path, mtime, size) of every file in ``COMPILED_SOURCES``, read once per process."""
+    """(path, SHA-256 of the contents) of every file in ``COMPILED_SOURCES``, read once per process.
+
+    Contents, not modification times: a fresh checkout or a ``touch`` of an
+    unchanged file keeps the cache valid, and only a real edit invalidates it.
+    """
     root = Path(__file__).parent
     files = sorted({f for pattern in COMPILED_SOURCES for f in root.glob(pattern)})
-    stamp = []
-    for f in files:
-        status = f.stat()
-        stamp.append((f.relative_to(root).as_posix(), status.st_mtime_ns, status.st_size))
-    return tuple(stamp)
+    return tuple((f.relative_to(root).as_posix(), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files)
 
 
 class RecoveringCache(FunctionCache):
@@ -220,7 +239,16 @@ def _exclusive(path):
 
 
 #: Set ``FUSEDLOGIT_QUIET=1`` to silence the one-line notice of the first compile.
-QUIET = os.environ.get("FUSEDLOGIT_QUIET", "") not in ("", "0")
+QUIET = env_flag("FUSEDLOGIT_QUIET")
+
+
+def _is_ours(event) -> bool:
+    """Whether a "numba:compile" event is for one of fusedlogit's functions (never raises)."""
+    try:
+        module = getattr(event.data["dispatcher"].py_func, "__module__", None)
+        return isinstance(module, str) and module.startswith("fusedlogit.")
+    except Exception:  # another library's dispatcher of an unexpected shape: not ours
+        return False
 
 
 class _FirstCompileNotice(numba.core.event.Listener):
@@ -228,18 +256,21 @@ class _FirstCompileNotice(numba.core.event.Listener):
 
     Numba raises the "numba:compile" event only for a real compile, not for a
     load from the on-disk cache, so a process that finds its kernels cached
-    says nothing.
+    says nothing.  The listener is global to Numba and so sees every other
+    library's compiles too: it looks only at fusedlogit's own and never
+    raises.  (It stays registered once it has spoken: Numba iterates over its
+    listeners while it notifies them, so removing one there would skip the
+    next one, another library's.)
     """
 
     said = False
 
     def on_start(self, event):
-        if self.said or QUIET:
+        if self.said or not _is_ours(event):
             return
-        function = getattr(event.data.get("dispatcher"), "py_func", None)
-        if getattr(function, "__module__", "").startswith("fusedlogit."):
-            type(self).said = True
-            where = "kept in Numba's on-disk cache for later processes" if CACHE else "not cached (FUSEDLOGIT_NO_CACHE)"
+        type(self).said = True
+        where = "kept in Numba's on-disk cache for later processes" if CACHE else "not cached (FUSEDLOGIT_NO_CACHE)"
+        with contextlib.suppress(Exception):  # a closed or missing stderr must not stop a compile
             print(
                 f"fusedlogit: compiling kernels for their first use (seconds; {where}); "
                 "fusedlogit.precompile() does it ahead, FUSEDLOGIT_QUIET=1 silences this",
@@ -251,7 +282,8 @@ class _FirstCompileNotice(numba.core.event.Listener):
         pass
 
 
-numba.core.event.register("numba:compile", _FirstCompileNotice())
+if not QUIET:
+    numba.core.event.register("numba:compile", _FirstCompileNotice())
 
 
 def _compile(func, **options):

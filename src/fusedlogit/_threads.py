@@ -27,8 +27,30 @@ Importing this module imports neither Numba nor threadpoolctl.
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 
 _controller = None
+
+# The BLAS/OpenMP limits are global to the process, but fits run from several Python threads at
+# once.  Nested ``limit`` contexts restore what they found on entry, so two that interleave (A
+# enters, B enters, A leaves, B leaves) would leave B's view of "the caller's limits", A's limit
+# of 1, in force for the rest of the process.  So every active request is kept here: the first
+# one saves the caller's limits, each change applies the smallest limit requested (no pool
+# oversubscribes while any fit wants fewer threads), and the last one out restores the caller's.
+_requests_lock = threading.Lock()
+_requests = []
+_callers_limits = None
+
+
+def _new_requests_lock_in_child():
+    """A forked child gets a fresh lock: one held by another thread at the fork would never be released."""
+    global _requests_lock
+    _requests_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_requests_lock_in_child)
 
 
 def _get_controller():
@@ -40,15 +62,59 @@ def _get_controller():
     return _controller
 
 
+def _set_limits(apply):
+    """``apply()`` (a limit or a restore) with every pool, whichever thread calls it.
+
+    threadpoolctl ≥ 3.6 lets one thread at a time "control" OpenBLAS and ignores
+    the others' calls; here the first request and the last one out may be
+    different threads, so control is handed to the caller for the call, then
+    released so that the user's own limits in other threads work as before.
+    """
+    from threadpoolctl import OpenBLASController
+
+    release = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if release is not None:
+        release(force=True)
+    try:
+        return apply()
+    finally:
+        if release is not None:
+            release(force=True)
+
+
+@contextlib.contextmanager
+def _limited(n_threads):
+    global _callers_limits
+    request = [n_threads]  # a list of its own: removed by identity, not by value
+    with _requests_lock:
+        _requests.append(request)
+        limiter = _set_limits(lambda: _get_controller().limit(limits=min(r[0] for r in _requests)))
+        if _callers_limits is None:
+            _callers_limits = limiter
+    try:
+        yield
+    finally:
+        with _requests_lock:
+            _requests.remove(request)
+            if _requests:
+                _set_limits(lambda: _get_controller().limit(limits=min(r[0] for r in _requests)))
+            else:
+                _set_limits(_callers_limits.restore_original_limits)
+                _callers_limits = None
+
+
 def blas_limits(n_threads):
     """Context limiting BLAS/OpenMP pools to ``n_threads`` (no-op for None).
 
-    One ``ThreadpoolController`` is made on first use and reused: building one
-    scans every loaded shared library (milliseconds), limiting with it does not.
+    Safe from several Python threads at once: while contexts overlap the
+    smallest limit asked for holds, and the caller's limits come back when
+    the last one ends.  One ``ThreadpoolController`` is made on first use
+    and reused: building one scans every loaded shared library
+    (milliseconds), limiting with it does not.
     """
     if n_threads is None:
         return contextlib.nullcontext()
-    return _get_controller().limit(limits=n_threads)
+    return _limited(n_threads)
 
 
 def fit_threads():
