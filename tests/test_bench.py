@@ -480,3 +480,42 @@ def test_l1_cv_part_refits_a_kkt_solution(capsys):
     assert ours["kkt"] <= TOL and 0 < ours["nonzero"] <= ours["d"]
     assert glum["method"] == "glum" and glum["status"] == "skipped"
     assert "== cv: 5 folds x 50 alphas" in capsys.readouterr().out
+
+
+# -- bad output paths and interrupted runs ------------------------------------------------------
+
+
+def test_an_unwritable_output_is_refused_before_any_benchmark(monkeypatch, tmp_path):
+    def never(*args, **kwargs):
+        raise AssertionError("a benchmark ran although its output could not be written")
+
+    monkeypatch.setattr(bench.cli, "run_kernels", never)
+    regular = tmp_path / "a-file"
+    regular.write_text("")
+    for option, path in (("--output", regular / "results.json"), ("--output", tmp_path),
+                         ("--plot", regular / "gbs.png")):
+        with pytest.raises(SystemExit, match=option):
+            bench.run(["--sections", "kernels", "--threads", "1", option, str(path)])
+    fresh = tmp_path / "new" / "results.json"
+    monkeypatch.setattr(bench.cli, "run_kernels", lambda *a, **k: [])
+    bench.run(["--sections", "kernels", "--threads", "1", "--output", str(fresh)])
+    assert json.loads(fresh.read_text())["kernels"] == []
+
+
+def test_an_interrupted_run_saves_the_sections_that_finished(monkeypatch, tmp_path):
+    row = {"method": "fake", "n": 1}
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench.cli, "run_kernels", lambda *a, **k: [row])
+    monkeypatch.setattr(bench.cli, "run_fits", interrupt)
+    monkeypatch.setattr(bench.cli, "report", lambda results: "a table")
+    out = tmp_path / "partial.json"
+    argv = ["--sections", "kernels,fits", "--threads", "1", "--output", str(out)]
+    with pytest.raises(KeyboardInterrupt):
+        bench.run(argv)
+    saved = json.loads(out.read_text())
+    assert saved["kernels"] == [row] and saved["fits"] == [] and saved["interrupted"] is True
+    out.unlink()
+    assert bench.cli.main(argv) == 130 and json.loads(out.read_text())["interrupted"] is True

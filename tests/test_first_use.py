@@ -42,13 +42,16 @@ def test_the_notice_can_be_silenced(tmp_path):
 
 
 @pytest.mark.slow
-def test_precompile_leaves_nothing_to_compile_for_common_fits():
+def test_precompile_leaves_nothing_to_compile_for_common_fits(capsys):
     import numba.core.event as event
     import scipy.sparse as sp
 
     import fusedlogit
 
-    fusedlogit.precompile()
+    fusedlogit.precompile(verbose=True)
+    progress = capsys.readouterr().err.splitlines()
+    assert [line for line in progress if "[8/8] multinomial, CSR float32 ready" in line]
+    assert len([line for line in progress if line.startswith("fusedlogit.precompile: [")]) == 8
 
     class Count(event.Listener):
         compiled = []
@@ -67,6 +70,8 @@ def test_precompile_leaves_nothing_to_compile_for_common_fits():
         for data in (X, X.astype(np.float32), sp.csr_matrix(X)):
             fusedlogit.fit(data, y, sample_weight=w)
             fusedlogit.fit(data, y, l2=1e-3, solver="lbfgs")
+            fusedlogit.fit(data, np.arange(500) % 4, sample_weight=w)  # multinomial, the default solver
+            fusedlogit.fit(data, np.arange(500) % 3, l2=1e-3, solver="newton")
         fusedlogit.fit_many(X, y, np.arange(500) % 5, l2=1e-3)
     assert listener.compiled == []
 

@@ -1,5 +1,7 @@
 """Bad input gets a ValueError naming the argument."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,46 @@ def test_sum_reduction_allows_zero_weights(data):
     X, y, sw = data
     obj = LogisticLoss(X, y, sample_weight=np.zeros_like(sw), reduction="sum")
     assert obj.loss(np.ones(4)) == 0.0
+
+
+def test_a_missing_extra_names_the_pip_install_line():
+    """Without scikit-learn, ``import fusedlogit.sklearn`` says which extra to install."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "try:\n"
+        "    import fusedlogit.sklearn\n"
+        "except ModuleNotFoundError as exc:\n"
+        "    print(exc, '|', exc.name)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert 'pip install "fusedlogit[sklearn]"' in done.stdout and "scikit-learn" in done.stdout
+    assert done.stdout.strip().split("| ")[-1].split(".")[0] == "sklearn"  # exc.name kept for tools that read it
+
+
+def test_not_finite_values_are_located_by_row_and_column():
+    import dask.array as da
+    import pandas as pd
+    import scipy.sparse as sp
+
+    import fusedlogit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (rng.random(300) < 0.5).astype(float)
+    X[217, 2] = np.inf
+    X[250, 1] = np.nan
+    frame = pd.DataFrame(X, columns=["age", "income", "score", "height"])
+    for data, column in [(X, "column 2: inf"), (frame, "column 2 ('score'): inf"), (sp.csr_matrix(X), "column 2: inf"),
+                         (da.from_array(X, chunks=(64, 4)), "column 2: inf")]:
+        with pytest.raises(ValueError, match=re.escape(f"X contains NaN or infinity (first at row 217, {column})")):
+            fusedlogit.fit(data, y)
+    with pytest.raises(ValueError, match=re.escape("(first at row 217, column 2: inf)")):
+        fusedlogit.fit_many(X, y, np.arange(300) % 3)
+    weights = np.ones(300)
+    weights[5] = np.nan
+    with pytest.raises(ValueError, match=re.escape("sample_weight contains NaN or infinity (first at row 5: nan)")):
+        fusedlogit.fit(np.nan_to_num(X), y, sample_weight=weights)

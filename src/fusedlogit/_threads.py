@@ -157,3 +157,27 @@ def pinned(n_threads):
     """Numba, BLAS and OpenMP pools all limited to ``n_threads`` inside the block."""
     with numba_threads(n_threads), blas_limits(n_threads):
         yield
+
+
+def interruptible(func):
+    """``func`` with Ctrl-C raised as ``KeyboardInterrupt``, never as a ``SystemError``.
+
+    A SIGINT that arrives while a compiled kernel runs (with the GIL released)
+    can leave Python's KeyboardInterrupt set when the kernel returns its
+    result; CPython then raises ``SystemError: ... returned a result with an
+    exception set`` with the KeyboardInterrupt as its cause.  The public entry
+    points (``fit``, ``path``, ``cv``, ``fit_many``, the objectives' methods)
+    re-raise that cause, so that a user's ``except KeyboardInterrupt`` works.
+    """
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SystemError as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                raise exc.__cause__ from None
+            raise
+
+    return wrapper

@@ -16,16 +16,47 @@ import numpy as np
 _FINITE_CHECK_ELEMENTS = 1 << 20
 
 
-def check_finite(name, a):
-    """Raise if ``a`` has a NaN or an infinity; reads ``a`` in row blocks."""
+def check_finite(name, a, columns=None, first_row=0):
+    """Raise if ``a`` has a NaN or an infinity, naming the first one's row (and column); reads ``a`` in row blocks.
+
+    ``columns`` are the column names to quote (a DataFrame's), ``first_row``
+    the number of ``a``'s first row in the whole data (a chunk's offset).
+    """
     if a.ndim == 1 or a.size <= _FINITE_CHECK_ELEMENTS:
         if not np.isfinite(a).all():
-            raise ValueError(f"{name} contains NaN or infinity")
+            _refuse_not_finite(name, a, columns, first_row)
         return
     rows = max(1, _FINITE_CHECK_ELEMENTS // max(1, a.shape[1]))
     for start in range(0, a.shape[0], rows):
         if not np.isfinite(a[start : start + rows]).all():
-            raise ValueError(f"{name} contains NaN or infinity")
+            _refuse_not_finite(name, a[start : start + rows], columns, first_row + start)
+
+
+def _refuse_not_finite(name, a, columns, first_row):
+    where = np.argwhere(~np.isfinite(a))[0]
+    row = first_row + int(where[0])
+    if a.ndim == 1:
+        raise ValueError(f"{name} contains NaN or infinity (first at row {row}: {a[where[0]]})")
+    column = int(where[1])
+    raise ValueError(
+        f"{name} contains NaN or infinity (first at row {row}, {_column_label(column, columns)}: {a[where[0], column]})"
+    )
+
+
+def _column_label(column, columns):
+    return f"column {column}" if columns is None else f"column {column} ({columns[column]!r})"
+
+
+def check_finite_csr(name, X, columns=None):
+    """``check_finite`` for a CSR matrix: reads only the stored values, names the first bad one's row and column."""
+    bad = ~np.isfinite(X.data)
+    if bad.any():
+        k = int(np.argmax(bad))
+        row = int(np.searchsorted(X.indptr, k, side="right")) - 1
+        column = int(X.indices[k])
+        raise ValueError(
+            f"{name} contains NaN or infinity (first at row {row}, {_column_label(column, columns)}: {X.data[k]})"
+        )
 
 
 def float_dtype(a):
@@ -67,12 +98,13 @@ def as_features(X, *, contiguous, finite=True, allow_empty=False):
     """
     if is_sparse(X):
         raise ValueError("X is a scipy.sparse matrix, which this function does not take; pass X.toarray()")
+    columns = getattr(X, "columns", None)
     X = as_numeric_array("X", X)
     check_features_form(X, allow_empty)
     dtype = float_dtype(X)
     X = np.ascontiguousarray(X, dtype=dtype) if contiguous else X.astype(dtype, copy=False)
     if finite:
-        check_finite("X", X)
+        check_finite("X", X, None if columns is None else list(columns))
     return X
 
 
@@ -130,7 +162,7 @@ def as_sparse_features(X, allow_empty=False):
         X.sum_duplicates()  # also sorts the indices of every row
     if X.nnz and (X.indices.min() < 0 or X.indices.max() >= X.shape[1]):  # the kernels trust them
         raise ValueError(f"X has column indices outside 0..{X.shape[1] - 1}: a corrupt sparse matrix")
-    check_finite("X", X.data)
+    check_finite_csr("X", X)
     return X
 
 

@@ -2,49 +2,91 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 
 import numpy as np
 
 
-def precompile(*, sparse=True, many=True):
-    """Compile (or load from the on-disk cache) the kernels that common calls use; returns seconds taken.
-
-    Covers ``LogisticLoss`` (loss, gradient, hessp, hessian) and ``fit`` with
-    every solver on float64 and float32 dense X, with and without sample
-    weights and intercept; with ``sparse``, the same on CSR X; with ``many``,
-    ``fit_many``.  Each is run once on a tiny problem, so the first call on
-    real data pays no compile.  Useful before timing, and in a process that
-    forks workers.
-    """
+def _binary_calls(X, y, weights, many):
+    """LogisticLoss's methods and every smooth solver's fit, with and without weights and intercept."""
     from . import fit, fit_many
     from .objective import LogisticLoss
 
-    start = time.perf_counter()
+    for sample_weight in (None, weights):
+        for fit_intercept in (True, False):
+            objective = LogisticLoss(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept)
+            coef = np.zeros(objective.n_coef)
+            objective.loss_gradient(coef)
+            objective.gradient(coef)
+            objective.hessp(coef, coef)
+            objective.hessian(coef)
+            for solver in ("newton", "newton-cg", "lbfgs"):
+                fit(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept, solver=solver)
+    if many:
+        for sample_weight in (None, weights):
+            fit_many(X, y, np.arange(len(y)) % 2, sample_weight=sample_weight, l2=1e-3)
+
+
+def _multinomial_calls(X, labels, weights):
+    """MultinomialLoss's methods and every smooth solver's fit (3 classes), with and without weights and intercept."""
+    from . import fit
+    from .multinomial import MultinomialLoss
+
+    for sample_weight in (None, weights):
+        for fit_intercept in (True, False):
+            objective = MultinomialLoss(X, labels, sample_weight=sample_weight, fit_intercept=fit_intercept)
+            coef = np.zeros(objective.n_coef)
+            objective.loss_gradient(coef)
+            objective.gradient(coef)
+            objective.hessp(coef, coef)
+            objective.hessian(coef)
+            for solver in ("newton", "newton-cg", "lbfgs"):
+                fit(X, labels, sample_weight=sample_weight, fit_intercept=fit_intercept, solver=solver, l2=1e-3)
+
+
+def precompile(*, sparse=True, many=True, multinomial=True, verbose=None):
+    """Compile (or load from the on-disk cache) the kernels that common calls use; returns seconds taken.
+
+    Covers ``LogisticLoss`` (loss, gradient, hessp, hessian) and ``fit`` with
+    every smooth solver on float64 and float32 dense X, with and without
+    sample weights and intercept; with ``multinomial``, the same for
+    ``MultinomialLoss`` and three-class fits; with ``sparse``, all of it on
+    CSR X too; with ``many``, ``fit_many``.  Each is run once on a tiny
+    problem, so the first call on real data pays no compile.  Useful before
+    timing, and in a process that forks workers.
+
+    ``verbose`` (default: unless ``FUSEDLOGIT_QUIET`` is set) prints one line
+    per group of kernels on stderr as it goes: a cold build takes minutes.
+    """
+    from ._config import QUIET
+
+    verbose = not QUIET if verbose is None else bool(verbose)
     rng = np.random.default_rng(0)
     X64 = rng.standard_normal((64, 3))
     y = (rng.random(64) < 0.5).astype(np.float64)
+    labels = np.arange(64) % 3
     weights = rng.uniform(0.5, 1.5, 64)
-    inputs = [X64, X64.astype(np.float32)]
+    inputs = [("dense float64", X64), ("dense float32", X64.astype(np.float32))]
     if sparse:
         import scipy.sparse as sp
 
-        inputs += [sp.csr_matrix(X, dtype=X.dtype) for X in inputs]
+        inputs += [(f"CSR {X.dtype}", sp.csr_matrix(X, dtype=X.dtype)) for _, X in inputs]
+    steps = [(f"binary, {kind}", lambda X=X: _binary_calls(X, y, weights, many and not hasattr(X, "tocsr")))
+             for kind, X in inputs]
+    if multinomial:
+        steps += [(f"multinomial, {kind}", lambda X=X: _multinomial_calls(X, labels, weights)) for kind, X in inputs]
+
+    start = time.perf_counter()
+    if verbose:
+        print(f"fusedlogit.precompile: {len(steps)} groups of kernels to compile or load from the cache "
+              "(minutes when nothing is cached)", file=sys.stderr, flush=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for X in inputs:
-            for sample_weight in (None, weights):
-                for fit_intercept in (True, False):
-                    objective = LogisticLoss(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept)
-                    coef = np.zeros(objective.n_coef)
-                    objective.loss_gradient(coef)
-                    objective.gradient(coef)
-                    objective.hessp(coef, coef)
-                    objective.hessian(coef)
-                    for solver in ("newton", "newton-cg", "lbfgs"):
-                        fit(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept, solver=solver)
-            if many and not hasattr(X, "tocsr"):
-                for sample_weight in (None, weights):
-                    fit_many(X, y, np.arange(64) % 2, sample_weight=sample_weight, l2=1e-3)
+        for k, (what, call) in enumerate(steps, 1):
+            call()
+            if verbose:
+                print(f"fusedlogit.precompile: [{k}/{len(steps)}] {what} ready ({time.perf_counter() - start:.0f} s)",
+                      file=sys.stderr, flush=True)
     return time.perf_counter() - start

@@ -19,9 +19,13 @@ NumPy arrays (scipy.sparse chunks are refused).
 
 from __future__ import annotations
 
-import dask
-import dask.array as da
 import numpy as np
+
+from .._extras import needs_extra
+
+with needs_extra("Dask data", "dask", "dask"):
+    import dask
+    import dask.array as da
 
 from .._validation import (
     as_class_labels,
@@ -62,7 +66,8 @@ def as_dask_data(X, y, sample_weight, offset=None):
     offset = None if offset is None else _rows_like(X, "offset", offset, np.float64)
     data = dask.persist(X, y, sample_weight, offset)
     m = X.numblocks[0]
-    dask.compute([_check_chunk(*blocks) for blocks in zip(*(_blocks(a, m) for a in data))])
+    first_rows = np.concatenate([[0], np.cumsum(data[0].chunks[0][:-1])]).astype(int).tolist()
+    dask.compute([_check_chunk(first, *blocks) for first, *blocks in zip(first_rows, *(_blocks(a, m) for a in data))])
     return data
 
 
@@ -113,9 +118,9 @@ def _check_labels(yb, n_classes):
 
 
 @dask.delayed(pure=True)
-def _check_chunk(Xb, yb, sb, ob):
-    """The in-memory checks on one chunk (they raise the in-memory errors)."""
-    check_finite("X", Xb)
+def _check_chunk(first_row, Xb, yb, sb, ob):
+    """The in-memory checks on one chunk, whose first row is ``first_row`` of X (they raise the in-memory errors)."""
+    check_finite("X", Xb, first_row=first_row)
     as_labels(yb, yb.shape[0], yb.dtype)
     as_sample_weight(sb, yb.shape[0], yb.dtype)
     as_offset(ob, yb.shape[0])

@@ -269,8 +269,28 @@ def build_parser():
 
 def main(argv=None):
     """Entry point of ``python -m fusedlogit.bench`` and of the ``fusedlogit-bench`` script."""
-    run(argv)
+    try:
+        run(argv)
+    except KeyboardInterrupt:  # the finished sections are written already (see run)
+        return 130
     return 0
+
+
+def _check_writable(option, path):
+    """Refuse, before minutes of benchmarking, an ``--output``/``--plot`` path that cannot be written."""
+    if path is None:
+        return
+    existed = path.exists()
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise SystemExit(f"{option}: cannot write {path} ({exc.strerror or exc})") from None
+    if not existed:
+        path.unlink()  # only a probe: nothing is left behind if the run fails
 
 
 def run(argv=None):
@@ -314,6 +334,8 @@ def run(argv=None):
                              f"{', '.join(':'.join(k) for k in KERNEL_METHODS)}")
     if max(config["threads"]) > all_threads:
         raise SystemExit(f"--threads: at most {all_threads} (NUMBA_NUM_THREADS)")
+    _check_writable("--output", args.output)
+    _check_writable("--plot", args.plot)
 
     started = time.perf_counter()
     results = {
@@ -331,40 +353,46 @@ def run(argv=None):
         "l1": {},
     }
     progress(f"fusedlogit.bench on {machine_line(results['machine'])}")
-    if "kernels" in config["sections"]:
-        results["kernels"] = run_kernels(
-            config["n"], config["d"], config["dtypes"], config["threads"],
-            budget_bytes=config["memory_budget_bytes"], repeats=config["repeats"],
-            min_sample_s=config["min_sample_s"], methods=config["methods"],
-        )
-    if "fits" in config["sections"]:
-        results["fits"] = run_fits(
-            config["fit_shapes"], config["fit_kinds"], dtype=np.float64, n_threads=max(config["threads"]),
-            tol=config["fit_tol"], max_iter=config["fit_max_iter"], repeats=config["fit_repeats"],
-            solvers=args.solvers,
-        )
-    if "multinomial" in config["sections"]:
-        results["multinomial"], results["peak_flops"] = run_multinomial(
-            config["multinomial_n"], config["multinomial_d"], config["classes"], config["dtypes"], config["threads"],
-            budget_bytes=config["memory_budget_bytes"], repeats=config["repeats"],
-            min_sample_s=config["min_sample_s"], gemm_m=config["peak_gemm_m"],
-        )
-        if not _importable("sklearn"):
-            results["multinomial_notes"].append("scikit-learn loss+gradient: not installed")
-    if "multinomial-fits" in config["sections"]:
-        results["multinomial_fits"], notes = run_multinomial_fits(
-            config["multinomial_fit_shapes"], config["multinomial_fit_kinds"], dtype=np.float64,
-            n_threads=max(config["threads"]), tol=config["fit_tol"], max_iter=config["fit_max_iter"],
-            repeats=config["fit_repeats"], solvers=args.solvers,
-        )
-        results["multinomial_notes"] += notes
-    if "cold" in config["sections"]:
-        results["cold_start"] = run_cold_start()
-    if "l1" in config["sections"]:
-        from .l1 import run_l1  # not at import: see build_parser
+    interrupted = False
+    try:
+        if "kernels" in config["sections"]:
+            results["kernels"] = run_kernels(
+                config["n"], config["d"], config["dtypes"], config["threads"],
+                budget_bytes=config["memory_budget_bytes"], repeats=config["repeats"],
+                min_sample_s=config["min_sample_s"], methods=config["methods"],
+            )
+        if "fits" in config["sections"]:
+            results["fits"] = run_fits(
+                config["fit_shapes"], config["fit_kinds"], dtype=np.float64, n_threads=max(config["threads"]),
+                tol=config["fit_tol"], max_iter=config["fit_max_iter"], repeats=config["fit_repeats"],
+                solvers=args.solvers,
+            )
+        if "multinomial" in config["sections"]:
+            results["multinomial"], results["peak_flops"] = run_multinomial(
+                config["multinomial_n"], config["multinomial_d"], config["classes"], config["dtypes"],
+                config["threads"], budget_bytes=config["memory_budget_bytes"], repeats=config["repeats"],
+                min_sample_s=config["min_sample_s"], gemm_m=config["peak_gemm_m"],
+            )
+            if not _importable("sklearn"):
+                results["multinomial_notes"].append("scikit-learn loss+gradient: not installed")
+        if "multinomial-fits" in config["sections"]:
+            results["multinomial_fits"], notes = run_multinomial_fits(
+                config["multinomial_fit_shapes"], config["multinomial_fit_kinds"], dtype=np.float64,
+                n_threads=max(config["threads"]), tol=config["fit_tol"], max_iter=config["fit_max_iter"],
+                repeats=config["fit_repeats"], solvers=args.solvers,
+            )
+            results["multinomial_notes"] += notes
+        if "cold" in config["sections"]:
+            results["cold_start"] = run_cold_start()
+        if "l1" in config["sections"]:
+            from .l1 import run_l1  # not at import: see build_parser
 
-        results["l1"] = run_l1(config["l1_parts"], small=quick, threads=max(config["threads"]),
-                               peer_timeout=config["l1_peer_timeout_s"])
+            results["l1"] = run_l1(config["l1_parts"], small=quick, threads=max(config["threads"]),
+                                   peer_timeout=config["l1_peer_timeout_s"])
+    except KeyboardInterrupt:
+        interrupted = True
+        results["interrupted"] = True
+        progress("interrupted: reporting and saving the sections that finished")
     results["elapsed_s"] = time.perf_counter() - started
 
     print(report(results))
@@ -386,4 +414,6 @@ def run(argv=None):
                 progress(f"wrote {args.plot}")
             except ImportError:
                 progress("--plot needs matplotlib (pip install matplotlib); no plot written")
+    if interrupted:
+        raise KeyboardInterrupt
     return results
