@@ -5,8 +5,12 @@ single-module ``_kernels``/``_sparse_kernels``/``_reference`` layout), on the
 CPU named below; every backend must agree with it to rounding (1e-12
 relative) on any CPU.  ``EXACT_ON_CPU`` holds the fused kernels' values on
 that CPU since ``exp_nonpositive`` sums its series in two parts (2026-12-04:
-a few entries moved by one or two ulp); there they must reproduce them
-bitwise.  On another CPU LLVM may vectorise the reductions with another width.
+a few entries moved by one or two ulp).  They are compared to a few ulps,
+not bitwise: the machine code (the vector width, so the order of the
+reductions over rows, and FMA contraction) depends on the CPU Numba compiles
+for and on the LLVM version, even on the CPU named (x86-64-v3 code reproduces
+them bitwise, AVX-512 code is up to 6 ulp away).  Bitwise equality is promised
+only within one process, across thread counts (``test_threads.py``).
 """
 
 import numpy as np
@@ -97,12 +101,6 @@ def _objectives():
     }
 
 
-def _same_cpu():
-    import llvmlite.binding as llvm
-
-    return llvm.get_host_cpu_name() == PINNED_ON_CPU
-
-
 @pytest.mark.parametrize("name", sorted(PINNED))
 def test_objective_values_are_those_pinned(name):
     obj, c, v = _objectives()[name]
@@ -110,7 +108,13 @@ def test_objective_values_are_those_pinned(name):
     got = {"loss": loss, "grad": grad, "hessp": obj.hessp(c, v), "hdiag": np.diag(obj.hessian(c))}
     for key, expected in PINNED[name].items():
         np.testing.assert_allclose(got[key], expected, rtol=1e-12, atol=1e-15, err_msg=f"{name} {key}")
-    if _same_cpu() and name in EXACT_ON_CPU:
-        # the fused kernels (not BLAS, whose blocking may depend on the build) bitwise
+    # The fused kernels (not BLAS: no Hessian here), to a few ulps of each vector's largest entry on
+    # any CPU.  Summing n = 5000 rows in another order (SSE2, AVX2 and AVX-512 widths; with or
+    # without FMA) moves a component by a few eps times the sum of |terms|, which is of the order
+    # of that largest entry: measured up to 4.4 eps between znver3, emeraldrapids and generic
+    # (SSE2) code.  32 eps leaves room for other CPUs and is still over 100x tighter than above.
+    if name in EXACT_ON_CPU:
         for key, expected in EXACT_ON_CPU[name].items():
-            np.testing.assert_array_equal(np.asarray(got[key]), np.asarray(expected), err_msg=f"{name} {key}")
+            expected = np.asarray(expected)
+            atol = 32 * np.finfo(np.float64).eps * np.abs(expected).max()
+            np.testing.assert_allclose(got[key], expected, rtol=0, atol=atol, err_msg=f"{name} {key}")
