@@ -150,9 +150,12 @@ def test_newton_fit_failures_are_reported_with_finite_coef(rng, case):
     assert status == expected
     assert np.isfinite(coef).all()
     assert fj.newton_fit(X, y, sw, 0.0, coef, 1e-8, 100)[1] is False
-    # A penalty makes the minimiser finite: then it converges.
-    if case != "zero weights":
+    # A penalty makes the minimiser finite: then it converges; not for one class (the intercept is free).
+    if case == "separable":
         assert fj.newton_fit(X, y, sw, 0.1, coef, 1e-8, 100)[1] is True
+    if case == "one class":
+        assert fj.newton_solve(X, y, sw, 0.1, coef, 1e-8, 100)[1] == fj.SEPARATED
+        assert fj.newton_fit(X, y, sw, 0.1, np.zeros(3), 1e-8, 100)[1] is True  # no intercept: finite
 
 
 def test_newton_fit_iteration_limit(rng):

@@ -56,8 +56,9 @@ def test_same_minimiser_as_sklearn_with_sample_weight(cancer):
 def test_penalty_none_is_the_mle_of_fit(cancer):
     X, y = cancer
     X = X[:, :5]
-    est = LogisticRegression(penalty=None).fit(X, y)
-    r = fusedlogit.fit(X, y)
+    with pytest.warns(FutureWarning, match="penalty is deprecated"):  # as in scikit-learn >= 1.8
+        est = LogisticRegression(penalty=None).fit(X, y)
+    r = fusedlogit.fit(X, y, cov_type=None, reuse_hessian=False)  # the estimator's options
     np.testing.assert_allclose(est.coef_.ravel(), r.coef, rtol=1e-12)
     assert est.n_iter_.shape == (1,) and est.n_iter_[0] == r.n_iter
 

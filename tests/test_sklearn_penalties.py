@@ -16,6 +16,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from fusedlogit.sklearn import LogisticRegression, LogisticRegressionCV  # noqa: E402
 
+# most tests here pass penalty=, deprecated since scikit-learn 1.8 but still accepted with its meaning
+# (tests/test_sklearn_conventions.py tests the l1_ratio API and these warnings)
+pytestmark = pytest.mark.filterwarnings("ignore:penalty is deprecated:FutureWarning")
+
 
 def saga(**params):
     """scikit-learn's reference for l1 / elastic net, solved tightly (penalty= is deprecated there since 1.8)."""
@@ -47,13 +51,13 @@ def sparse_problem():
 # -- LogisticRegression(penalty="l1" / "elasticnet") ---------------------------------------
 
 
-@parametrize_with_checks([LogisticRegression(penalty="l1"), LogisticRegressionCV(Cs=3, cv=3)])
+@parametrize_with_checks([LogisticRegression(l1_ratio=1.0), LogisticRegressionCV(Cs=3, cv=3)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
 @pytest.mark.slow
-@parametrize_with_checks([LogisticRegressionCV(Cs=3, cv=3, penalty="l1")])
+@parametrize_with_checks([LogisticRegressionCV(Cs=3, cv=3, l1_ratios=(1.0,))])
 def test_sklearn_estimator_checks_l1_cv(estimator, check):
     check(estimator)
 
@@ -133,7 +137,7 @@ def test_infinite_c_and_no_penalty_fit_the_mle(cancer):
     "params, match",
     [
         ({"penalty": "l3"}, "penalty"),
-        ({"penalty": "elasticnet"}, "l1_ratio"),  # l1_ratio is required there, as in scikit-learn
+        ({"penalty": "elasticnet", "l1_ratio": None}, "l1_ratio"),  # required there, as in scikit-learn
         ({"penalty": "elasticnet", "l1_ratio": 1.5}, "l1_ratio"),
         ({"penalty": "elasticnet", "l1_ratio": -0.1}, "l1_ratio"),
         ({"penalty": "elasticnet", "l1_ratio": "half"}, "l1_ratio"),
@@ -270,7 +274,7 @@ def test_cv_scoring_callable_and_splits_as_pairs(sparse_problem):
     [
         ({"penalty": None}, "penalty"),
         ({"penalty": "l3"}, "penalty"),
-        ({"penalty": "elasticnet"}, "l1_ratios"),
+        ({"penalty": "elasticnet", "l1_ratios": None}, "l1_ratios"),
         ({"penalty": "elasticnet", "l1_ratios": [0.5, 1.2]}, "l1_ratios"),
         ({"Cs": 0}, "Cs"),
         ({"Cs": [1.0, -1.0]}, "Cs"),

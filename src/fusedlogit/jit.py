@@ -230,9 +230,10 @@ def newton_fit(X, y, sample_weight, l2, coef_out, tol, max_iter):
     tol : float > 0; max_iter : int, Newton iterations allowed
 
     ``converged`` is False when the iteration limit was reached, when no step
-    decreased J, when Σ s_i = 0 (coef_out is then zeros), and when l2 = 0
-    and the classes are (quasi-)separable or only one class is present (no
-    finite minimiser: the returned coef is finite but arbitrary in the
+    decreased J, when Σ s_i = 0 (coef_out is then zeros), when l2 = 0 and
+    the classes are (quasi-)separable, and when an intercept is fitted and
+    only one class is present, whatever l2 (the intercept is not penalised)
+    (no finite minimiser: the returned coef is finite but arbitrary in the
     separating direction).  ``newton_solve`` tells these cases apart.
     """
     n_iter, status, _ = newton_solve(X, y, sample_weight, l2, coef_out, tol, max_iter)

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from ._threads import interruptible
 from ._validation import (
     as_features,
     as_groups,
@@ -21,6 +22,7 @@ from ._validation import (
     as_offset,
     as_sample_weight,
     check_bool,
+    check_finite,
     check_l2,
     check_max_iter,
     check_n_threads,
@@ -44,9 +46,11 @@ class ManyFitResult:
     n_iter : ndarray (G,) int, Newton iterations per group
     converged : ndarray (G,) bool, fit's convergence test held (and, for l2 = 0,
         a finite minimiser exists)
-    separated : ndarray (G,) bool, l2 = 0 and the group is (quasi-)separable
-        or has one class only: no finite minimiser, coef finite but arbitrary
-        in the separating direction (use l2 > 0)
+    separated : ndarray (G,) bool, no finite minimiser: l2 = 0 and the group
+        is (quasi-)separable (use l2 > 0), or, with an intercept and whatever
+        l2, its rows of positive weight have one class only (where ``fit``
+        raises; here the other groups are still fitted); coef finite but
+        arbitrary in the separating direction
     loss : ndarray (G,), J of each group at its coef (NaN for a group whose
         weights sum to zero, which is left at coef = 0)
     """
@@ -60,6 +64,7 @@ class ManyFitResult:
     loss: np.ndarray
 
 
+@interruptible
 def fit_many(
     X,
     y,
@@ -105,7 +110,7 @@ def fit_many(
     -----
     ConvergenceWarning
         Once, naming how many groups did not converge (iteration limit, one
-        class only or separable with l2 = 0, zero total weight).  Those groups
+        class only with an intercept, separable with l2 = 0, zero total weight).  Those groups
         are marked in ``converged`` (and ``separated``); the others are
         unaffected.
 
@@ -146,6 +151,7 @@ def fit_many(
         args = (X, order, y, sample_weight, offset, bounds, l2, tol, max_iter, coef, n_iter, status, loss)
         _threads.launch(fit_groups, n_threads, *args)
     if np.any(status == NOT_FINITE):
+        check_finite("X", X)  # a second read, only to name the first bad row and column
         raise ValueError("X contains NaN or infinity")
 
     converged = status == CONVERGED
@@ -153,8 +159,8 @@ def fit_many(
     failed = int(n_groups - converged.sum())
     if failed:
         warnings.warn(
-            f"{failed} of {n_groups} groups did not converge ({int(separated.sum())} of them separable or with "
-            f"one class only, which needs l2 > 0); see the converged and separated fields",
+            f"{failed} of {n_groups} groups did not converge ({int(separated.sum())} of them separable, which "
+            f"needs l2 > 0, or with one class only); see the converged and separated fields",
             ConvergenceWarning,
             stacklevel=2,
         )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._threads import interruptible
 from .objective import LogisticLoss
 
 
@@ -98,27 +99,32 @@ class MultinomialLoss(LogisticLoss):
         return self._shaped(out, like)
 
     # -- public API -------------------------------------------------------------------
+    @interruptible
     def loss(self, coef):
         """J(coef) as a float."""
         W, loss, _ = self._data_terms(coef, True, False)
         return self._finish_loss(W, loss)
 
+    @interruptible
     def gradient(self, coef):
         """∇J(coef), in coef's shape (flat or (K, width))."""
         W, _, grad = self._data_terms(coef, False, True)
         return self._finish_matrix(grad, W, coef)
 
+    @interruptible
     def loss_gradient(self, coef):
         """(J(coef), ∇J(coef)) from one pass over X."""
         W, loss, grad = self._data_terms(coef, True, True)
         return self._finish_loss(W, loss), self._finish_matrix(grad, W, coef)
 
+    @interruptible
     def hessp(self, coef, v):
         """H(coef) @ v, in v's shape, from one pass over X."""
         W, b = self._split(coef)
         V, vb = self._split(v, "v")
         return self._finish_matrix(self._data.multinomial_hessp_sums(W, b, V, vb), V, v)
 
+    @interruptible
     def hessian(self, coef, features=None):
         """H(coef), shape (n_coef, n_coef), rows and columns in the flat order of coef; with
         ``features`` (m sorted column indices) only those of the coefficients of those columns

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._threads import interruptible
 from ._validation import (
     as_coef,
     as_features,
@@ -163,21 +164,25 @@ class LogisticLoss:
         return out if self.fit_intercept else out[:-1]
 
     # -- public API ---------------------------------------------------------------
+    @interruptible
     def loss(self, coef):
         """J(coef) as a float."""
         w, loss, _ = self._data_terms(coef, True, False)
         return self._finish_loss(w, loss)
 
+    @interruptible
     def gradient(self, coef):
         """∇J(coef), shape (n_coef,)."""
         w, _, grad = self._data_terms(coef, False, True)
         return self._finish_vector(grad, w)
 
+    @interruptible
     def loss_gradient(self, coef):
         """(J(coef), ∇J(coef)) from one pass over X."""
         w, loss, grad = self._data_terms(coef, True, True)
         return self._finish_loss(w, loss), self._finish_vector(grad, w)
 
+    @interruptible
     def hessp(self, coef, v):
         """H(coef) @ v, shape (n_coef,), from one pass over X."""
         w, b = self._split(coef)
@@ -185,6 +190,7 @@ class LogisticLoss:
         hv = self._data.hessp_sums(w, b, vw, vb)
         return self._finish_vector(hv, vw)
 
+    @interruptible
     def hessian(self, coef, features=None):
         """H(coef), shape (n_coef, n_coef); with ``features`` (sorted column indices, m of them) only
         the rows and columns of those coefficients and the intercept, (m + 1, m + 1) (m, m without it)."""
@@ -204,6 +210,15 @@ class LogisticLoss:
         off by tol/1e-8 in margin units, so such columns are held to a
         stricter test; on columns of scale 1 or more it is max|∇J| ≤ tol.
         ρ takes one pass over X, made once, when max|∇J| ≤ tol first holds.
+
+        For ρ_j < 1, |∂J/∂coef_j| / ρ_j is the gradient in the coordinate
+        θ_j = ρ_j coef_j of the standardised column x_j/ρ_j, where J's
+        curvature is h̄_j = Σ s_i p_i(1−p_i) x_ij² / Σ s_i x_ij² ≤ 1/4 for every
+        column, rare or common; so the test asks the same precision of J,
+        a decrease of about tol²/(2 h̄_j), of every column.  It is reachable
+        on a rare one-hot column (ρ = √f, f its share of the rows) as on a
+        common one; solvers that move only some columns must rank the others
+        in these units too (``penalised.WorkingSet``).
         """
         g = np.abs(np.asarray(grad, dtype=np.float64))
         if not float(g.max(initial=0.0)) <= tol:  # also False for NaN
@@ -308,6 +323,7 @@ class LogisticLoss:
         )
 
 
+@interruptible
 def predict_proba(X, coef, intercept=0.0, offset=None):
     """P(y = 1 | x) = σ(x·coef + intercept + offset) for every row of X, shape (n_samples,).
 

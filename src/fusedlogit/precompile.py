@@ -9,41 +9,36 @@ import warnings
 import numpy as np
 
 
-def _binary_calls(X, y, weights, many):
-    """LogisticLoss's methods and every smooth solver's fit, with and without weights and intercept."""
-    from . import fit, fit_many
-    from .objective import LogisticLoss
+def _model_calls(loss, X, y, weights, **fit_options):
+    """``loss``'s methods and every smooth solver's fit, with and without weights and intercept."""
+    from . import fit
 
     for sample_weight in (None, weights):
         for fit_intercept in (True, False):
-            objective = LogisticLoss(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept)
+            objective = loss(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept)
             coef = np.zeros(objective.n_coef)
             objective.loss_gradient(coef)
             objective.gradient(coef)
             objective.hessp(coef, coef)
             objective.hessian(coef)
             for solver in ("newton", "newton-cg", "lbfgs"):
-                fit(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept, solver=solver)
+                fit(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept, solver=solver, **fit_options)
+
+
+def _binary_calls(X, y, weights, many):
+    from . import fit_many
+    from .objective import LogisticLoss
+
+    _model_calls(LogisticLoss, X, y, weights)
     if many:
         for sample_weight in (None, weights):
             fit_many(X, y, np.arange(len(y)) % 2, sample_weight=sample_weight, l2=1e-3)
 
 
 def _multinomial_calls(X, labels, weights):
-    """MultinomialLoss's methods and every smooth solver's fit (3 classes), with and without weights and intercept."""
-    from . import fit
     from .multinomial import MultinomialLoss
 
-    for sample_weight in (None, weights):
-        for fit_intercept in (True, False):
-            objective = MultinomialLoss(X, labels, sample_weight=sample_weight, fit_intercept=fit_intercept)
-            coef = np.zeros(objective.n_coef)
-            objective.loss_gradient(coef)
-            objective.gradient(coef)
-            objective.hessp(coef, coef)
-            objective.hessian(coef)
-            for solver in ("newton", "newton-cg", "lbfgs"):
-                fit(X, labels, sample_weight=sample_weight, fit_intercept=fit_intercept, solver=solver, l2=1e-3)
+    _model_calls(MultinomialLoss, X, labels, weights, l2=1e-3)
 
 
 def precompile(*, sparse=True, many=True, multinomial=True, verbose=None):

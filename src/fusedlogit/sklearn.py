@@ -12,14 +12,18 @@ import warnings
 
 import numpy as np
 from scipy.special import log_softmax, softmax
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin
-from sklearn.metrics import get_scorer, make_scorer
-from sklearn.model_selection import check_cv
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ._extras import needs_extra
+
+with needs_extra("fusedlogit.sklearn", "scikit-learn", "sklearn"):
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+    from sklearn.linear_model._base import LinearClassifierMixin
+    from sklearn.metrics import get_scorer, make_scorer
+    from sklearn.model_selection import check_cv
+    from sklearn.utils.class_weight import compute_class_weight
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .backends.reference import expit
 from .exceptions import ConvergenceWarning
@@ -81,22 +85,25 @@ class LogisticRegression(_LogisticClassifier):
             ⇔   J = (1/S) Σ s_i ℓ_i + l1 ||w||₁ + (l2/2) ||w||²,
                 l1 = r/(C·S),  l2 = (1 − r)/(C·S),  S = Σ s_i
 
-    with r = 0 for ``penalty="l2"``, 1 for "l1" and ``l1_ratio`` for
-    "elasticnet" (the intercept is not penalised).  With more than two classes
+    with r = ``l1_ratio`` (the intercept is not penalised).  With more than two classes
     ℓ_i is the softmax (multinomial) loss and the norms are elementwise on W
     (||W||² the squared Frobenius norm), as in scikit-learn's multinomial model.
-    ``penalty=None`` or ``C=np.inf`` fits the unpenalised MLE.  With
-    ``class_weight``, s_i is sample_weight_i times the weight of y_i's class,
-    as in scikit-learn.
+    ``C=np.inf`` fits the unpenalised MLE.  With ``class_weight``, s_i is
+    sample_weight_i times the weight of y_i's class, as in scikit-learn; a
+    class of zero total weight is fitted as scikit-learn does when penalised
+    (its intercept falls until its gradient is below tol), and refused without
+    a penalty (no finite solution).  The parameters are scikit-learn ≥ 1.8's.
 
     Parameters
     ----------
     C : float > 0 or np.inf, default 1.0
         Inverse regularisation strength; ``np.inf`` means no penalty.
-    penalty : {"l2", "l1", "elasticnet", None}, default "l2"
-    l1_ratio : float in [0, 1], optional
-        The l1 share r of an "elasticnet" penalty (required there, ignored
-        with a warning by the other penalties).
+    l1_ratio : float in [0, 1], default 0.0
+        The l1 share r: 0 is the l2 penalty, 1 the l1 penalty (lasso).
+    penalty : {"l2", "l1", "elasticnet", None}, deprecated
+        Deprecated as in scikit-learn 1.8 (FutureWarning): "l2" is r = 0,
+        "l1" r = 1, "elasticnet" r = ``l1_ratio`` and None no penalty, with
+        scikit-learn's warnings where ``l1_ratio`` disagrees.
     fit_intercept : bool, default True
     solver : {"auto", "newton", "lbfgs", "newton-cg", "gd", "cd"}, default "auto"
         See ``fusedlogit.fit``; an l1 part (r > 0) needs "cd", which "auto" picks.
@@ -133,8 +140,8 @@ class LogisticRegression(_LogisticClassifier):
     def __init__(
         self,
         C=1.0,
-        penalty="l2",
-        l1_ratio=None,
+        penalty="deprecated",
+        l1_ratio=0.0,
         fit_intercept=True,
         solver="auto",
         tol=1e-8,
@@ -161,10 +168,10 @@ class LogisticRegression(_LogisticClassifier):
         (see ``fusedlogit.LogisticLoss``; two classes only); pass the new
         rows' offset to the predict methods too.
         """
-        ratio = _l1_share(self.penalty, self.l1_ratio)
         if isinstance(self.C, (bool, np.bool_)) or not isinstance(self.C, numbers.Real) or not self.C > 0:
             raise ValueError(f"C must be a number > 0 (np.inf: no penalty), got {self.C!r}")
-        if self.penalty is None and (self.C != 1.0 or self.l1_ratio is not None):
+        ratio = _l1_share(self.penalty, self.l1_ratio)
+        if self.penalty is None and self.C != 1.0:
             warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters", UserWarning,
                           stacklevel=2)
         if self.solver not in SOLVERS:
@@ -172,7 +179,7 @@ class LogisticRegression(_LogisticClassifier):
         penalised = ratio is not None and not np.isinf(self.C)
         if penalised and ratio > 0 and self.solver not in ("auto", "cd"):
             raise ValueError(
-                f"solver={self.solver!r} cannot fit penalty={self.penalty!r} (an l1 part); use solver='cd' or 'auto'"
+                f"solver={self.solver!r} cannot fit an l1 part (l1_ratio={ratio}); use solver='cd' or 'auto'"
             )
         X, y = validate_data(
             self, X, y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32], order="C"
@@ -198,6 +205,13 @@ class LogisticRegression(_LogisticClassifier):
         labels = _encode(y, self.classes_, X.dtype)
         if K > 2 and offset is not None:
             raise ValueError("offset is not supported for more than two classes")
+        if K > 2 and not penalised:  # a penalty keeps such a class finite (see _check_every_class_present)
+            empty = np.flatnonzero(np.bincount(labels, weights=sample_weight, minlength=K) == 0)
+            if empty.size:
+                raise ValueError(
+                    f"class {self.classes_.tolist()[empty[0]]!r} has zero total weight (class_weight or "
+                    "sample_weight): without a penalty its coefficients have no finite value; use a finite C"
+                )
         if self.max_iter == 0:  # scikit-learn's meaning: no iteration, keep the start point
             if K == 2:
                 objective = LogisticLoss(
@@ -231,6 +245,8 @@ class LogisticRegression(_LogisticClassifier):
                 n_threads=self.n_threads,
                 coef0=coef0,
                 intercept0=intercept0,
+                cov_type=None,  # coef_ only: no Hessian, inverse or stderr warnings for penalty=None
+                reuse_hessian=False,  # an iteration, as scikit-learn's warm start needs, depends on its start alone
             )
         self.coef_ = result.coef.reshape(rows, -1).astype(X.dtype)  # float32 X: float32 coef_, as scikit-learn
         self.intercept_ = np.atleast_1d(result.intercept).astype(X.dtype)
@@ -242,7 +258,7 @@ class LogisticRegressionCV(_LogisticClassifier):
     """``LogisticRegression`` with C (and l1_ratio) chosen by cross-validation, like scikit-learn's.
 
     For every fold, l1_ratio r and C of the grid, the estimator fits
-    ``LogisticRegression(C, penalty, l1_ratio=r)``'s objective on the fold's
+    ``LogisticRegression(C, l1_ratio=r)``'s objective on the fold's
     training rows, exactly as scikit-learn does: one ``fusedlogit.path`` per
     fold and r (warm-started, decreasing α; for r = 0 warm-started
     ``fusedlogit.fit`` runs with the l2 solvers of ``LogisticRegression``) with::
@@ -263,9 +279,8 @@ class LogisticRegressionCV(_LogisticClassifier):
     ----------
     Cs : int or array of floats > 0, default 10
         The grid of C; an int n means ``np.logspace(-4, 4, n)``.
-    l1_ratios : array of floats in [0, 1], optional
-        The grid of r for ``penalty="elasticnet"`` (required there, ignored
-        with a warning by the other penalties).
+    l1_ratios : array of floats in [0, 1], default (0.0,)
+        The grid of r (scikit-learn 1.10's default; None is (0,), deprecated).
     cv : int, cross-validation splitter or iterable of (train, test), default 5
         As scikit-learn's ``check_cv`` for classifiers: an int is
         ``StratifiedKFold(cv)`` (unshuffled).
@@ -278,7 +293,9 @@ class LogisticRegressionCV(_LogisticClassifier):
         Refit on all rows at the best (C, r); else ``coef_`` and
         ``intercept_`` are the mean over folds of each fold's best fit, ``C_``
         and ``l1_ratio_`` the mean of the folds' best values.
-    penalty : {"l2", "l1", "elasticnet"}, default "l2"
+    penalty : {"l2", "l1", "elasticnet"}, deprecated
+        As for ``LogisticRegression``: "l2" and "l1" ignore ``l1_ratios``
+        (grid [0.] or [1.]), "elasticnet" uses it.
     fit_intercept, tol, max_iter, n_threads, class_weight
         As for ``LogisticRegression``; "balanced" class weights are computed
         once on all rows, as scikit-learn does.
@@ -290,7 +307,7 @@ class LogisticRegressionCV(_LogisticClassifier):
 
     Attributes
     ----------
-    Cs_ : ndarray (n_cs,); l1_ratios_ : ndarray (n_l1_ratios,) ([1.] for "l1", [0.] for "l2")
+    Cs_ : ndarray (n_cs,); l1_ratios_ : ndarray (n_l1_ratios,) ([1.] for penalty="l1", [0.] for "l2")
     scores_ : ndarray (n_folds, n_l1_ratios, n_cs), higher is better
     n_iter_ : ndarray (n_folds, n_l1_ratios, n_cs), the fits' iterations (at least 1)
     coefs_paths_ : ndarray (n_folds, n_l1_ratios, n_cs, 1 or K, n_features [+ 1 intercept])
@@ -304,11 +321,11 @@ class LogisticRegressionCV(_LogisticClassifier):
     def __init__(
         self,
         Cs=10,
-        l1_ratios=None,
+        l1_ratios=(0.0,),
         cv=5,
         scoring=None,
         refit=True,
-        penalty="l2",
+        penalty="deprecated",
         fit_intercept=True,
         tol=1e-8,
         max_iter=None,
@@ -333,7 +350,7 @@ class LogisticRegressionCV(_LogisticClassifier):
 
     def fit(self, X, y, sample_weight=None):
         """Cross-validate the grid on X (n_samples, n_features) and labels y, then refit; returns self."""
-        if self.penalty not in ("l2", "l1", "elasticnet"):
+        if self.penalty not in ("deprecated", "l2", "l1", "elasticnet"):
             raise ValueError(f"penalty must be one of 'l2', 'l1' or 'elasticnet', got {self.penalty!r}")
         Cs = _check_Cs(self.Cs)
         ratios = _check_l1_ratios(self.penalty, self.l1_ratios)
@@ -388,7 +405,6 @@ class LogisticRegressionCV(_LogisticClassifier):
             start = paths[:, i, j].mean(axis=0)  # warm start: the folds' mean, as scikit-learn
             estimator = LogisticRegression(
                 C=self.C_,
-                penalty="elasticnet",
                 l1_ratio=self.l1_ratio_,
                 fit_intercept=self.fit_intercept,
                 tol=self.tol,
@@ -431,7 +447,7 @@ class LogisticRegressionCV(_LogisticClassifier):
             for a, alpha in enumerate(alphas):
                 with _sklearn_warnings(stacklevel=2):
                     result = fit(X, labels, l2=alpha, coef0=coef0, intercept0=intercept0, verbose=self.verbose,
-                                 **common)
+                                 cov_type=None, **common)
                 coef[a], intercept[a] = result.coef.reshape(rows, d), result.intercept
                 n_iter.append(result.n_iter)
                 coef0, intercept0 = result.coef, result.intercept if self.fit_intercept else None
@@ -440,21 +456,43 @@ class LogisticRegressionCV(_LogisticClassifier):
 
 
 def _l1_share(penalty, l1_ratio):
-    """The l1 share r of the penalty (0 for "l2", 1 for "l1"), None for none; checks both arguments."""
-    if penalty not in PENALTIES:
+    """The l1 share r of the penalty, None for ``penalty=None``; checks both arguments.
+
+    As scikit-learn ≥ 1.8 reads them: by default ``penalty`` is unset and r is
+    ``l1_ratio`` (C = np.inf is no penalty, for the caller to test); an
+    explicit ``penalty`` keeps its old meaning, with scikit-learn's warnings.
+    """
+    if penalty != "deprecated" and penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of 'l2', 'l1', 'elasticnet' or None, got {penalty!r}")
     if l1_ratio is not None and (
         isinstance(l1_ratio, (bool, np.bool_)) or not isinstance(l1_ratio, numbers.Real) or not 0 <= l1_ratio <= 1
     ):
         raise ValueError(f"l1_ratio must be a number in [0, 1], got {l1_ratio!r}")
+    if penalty == "deprecated":
+        if l1_ratio is None:
+            warnings.warn("l1_ratio=None is deprecated, as in scikit-learn 1.8: use a number in [0, 1] "
+                          "(0, the l2 penalty, is what None means)", FutureWarning, stacklevel=3)
+            return 0.0
+        return float(l1_ratio)
+    warnings.warn(_PENALTY_DEPRECATED.format(ratio="l1_ratio=", zero="0", one="1", none="C=np.inf"), FutureWarning,
+                  stacklevel=3)
+    if penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
+        warnings.warn(f"l1_ratio is only used when penalty is 'elasticnet'; ignored with penalty={penalty!r}",
+                      UserWarning, stacklevel=3)
+    if (penalty == "l2" and l1_ratio != 0) or (penalty == "l1" and l1_ratio != 1):
+        warnings.warn(f"Inconsistent values: penalty={penalty!r} with l1_ratio={l1_ratio!r}; penalty is "
+                      "deprecated, use l1_ratio alone", UserWarning, stacklevel=3)
     if penalty == "elasticnet":
         if l1_ratio is None:
             raise ValueError("l1_ratio must be specified when penalty is 'elasticnet'")
         return float(l1_ratio)
-    if l1_ratio is not None and penalty is not None:
-        warnings.warn(f"l1_ratio is only used when penalty is 'elasticnet'; ignored with penalty={penalty!r}",
-                      UserWarning, stacklevel=3)
     return None if penalty is None else {"l2": 0.0, "l1": 1.0}[penalty]
+
+
+_PENALTY_DEPRECATED = (
+    "penalty is deprecated, as in scikit-learn 1.8 (which removes it in 1.10): leave it unset and use "
+    "{ratio}{zero} for 'l2', {ratio}{one} for 'l1', values between 0 and 1 for 'elasticnet' and {none} for None"
+)
 
 
 def _check_Cs(Cs):
@@ -473,9 +511,18 @@ def _check_Cs(Cs):
 
 
 def _check_l1_ratios(penalty, l1_ratios):
-    """The grid of l1_ratio: the given one for "elasticnet" (numbers in [0, 1]), else [1.] ("l1") or [0.]."""
-    if penalty != "elasticnet":
-        if l1_ratios is not None:
+    """The grid of l1_ratio, as scikit-learn ≥ 1.8 reads it: ``l1_ratios`` itself (None: [0.], deprecated);
+    an explicit ``penalty`` (deprecated) keeps its old meaning: the grid for "elasticnet", else [1.] or [0.]."""
+    if penalty == "deprecated" and l1_ratios is None:
+        warnings.warn("l1_ratios=None is deprecated, as in scikit-learn 1.8: use an array of numbers in [0, 1] "
+                      "((0,), the l2 penalty, is what None means)", FutureWarning, stacklevel=3)
+        return np.array([0.0])
+    if penalty != "deprecated":
+        warnings.warn(_PENALTY_DEPRECATED.format(ratio="l1_ratios=", zero="(0,)", one="(1,)", none="Cs=(np.inf,)"),
+                      FutureWarning, stacklevel=3)
+    if penalty in ("l1", "l2"):
+        # the default (0,) cannot be told from a caller's, and scikit-learn's default (None) does not warn
+        if l1_ratios is not None and not (isinstance(l1_ratios, tuple) and l1_ratios == (0.0,)):
             warnings.warn(f"l1_ratios is only used when penalty is 'elasticnet'; ignored with penalty={penalty!r}",
                           UserWarning, stacklevel=3)
         return np.array([1.0 if penalty == "l1" else 0.0])
@@ -485,7 +532,7 @@ def _check_l1_ratios(penalty, l1_ratios):
             isinstance(r, (bool, np.bool_)) or not isinstance(r, numbers.Real) or not 0 <= r <= 1 for r in l1_ratios
         )
     if bad:
-        raise ValueError(f"l1_ratios must be an array of numbers in [0, 1] for penalty='elasticnet', got {l1_ratios!r}")
+        raise ValueError(f"l1_ratios must be an array of numbers in [0, 1], got {l1_ratios!r}")
     return np.asarray(l1_ratios, dtype=np.float64)
 
 

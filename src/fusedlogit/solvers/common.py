@@ -21,6 +21,7 @@ class SolverOptions:
     callback: object = None
     verbose: bool = False
     learning_rate: float | None = None
+    reuse_hessian: bool = True  # newton: False makes each step a function of its start point alone
 
 
 #: Why a solver stopped (``SolverOutput.status``; ``fit`` adds "separation" and "non_finite"):
@@ -100,26 +101,58 @@ def stop_reason(objective, grad, k, options, progress):
 def armijo(objective, coef, loss, grad, direction, step=1.0):
     """Backtracking line search: t from ``step``, halved until ``newton_core.armijo_accepts``.
 
-    Returns (t, coef, loss, grad) at the accepted point.  When no step is
-    accepted (the caller stops with its last iterate) it returns why, as a
-    status: "rounding" if p is a descent direction and J was finite at the
-    trial points (J is smooth, so in exact arithmetic a small enough step
-    would decrease it: only rounding hides the decrease), else "line_search".
+    Returns (t, coef, loss, grad) at the accepted point.  If every trial
+    moved some margin by more than ``newton_core.MAX_MARGIN_STEP`` it halves on from the
+    step that moves none by more (one more pass over X, on that failure
+    only).  When no step is accepted (the caller stops with its last iterate)
+    it returns why, as a status: "rounding" if p is a descent direction and J
+    was finite at the trial points (J is smooth, so in exact arithmetic a
+    small enough step would decrease it: only rounding hides the decrease),
+    else "line_search".  Trial points that are not finite (a direction that
+    overflowed) are never evaluated: they count as J = ∞.
     """
     from .newton_core import MAX_BACKTRACKS, armijo_accepts, rounding_slack
 
     slope = float(grad @ direction)
-    if not slope < 0:
+    if not (slope < 0 and np.all(np.isfinite(direction))):
         return "line_search"
     slack = rounding_slack(loss)
     grad_max = float(np.max(np.abs(grad)))
-    finite = True
-    t = step
-    for _ in range(MAX_BACKTRACKS):
-        trial = coef + t * direction
-        trial_loss, trial_grad = objective.loss_gradient(trial)
-        if armijo_accepts(trial_loss, float(np.max(np.abs(trial_grad))), loss, grad_max, t, slope, slack):
-            return t, trial, trial_loss, trial_grad
-        finite = bool(np.isfinite(trial_loss))  # the last, shortest trial decides
-        t *= 0.5
+    t, last, restarted = step, step, False
+    while True:
+        finite = True
+        for _ in range(MAX_BACKTRACKS):
+            trial = coef + t * direction
+            if np.all(np.isfinite(trial)):
+                trial_loss, trial_grad = objective.loss_gradient(trial)
+                if np.all(np.isfinite(trial_grad)) and armijo_accepts(
+                    trial_loss, float(np.max(np.abs(trial_grad))), loss, grad_max, t, slope, slack
+                ):
+                    return t, trial, trial_loss, trial_grad
+                finite = bool(np.isfinite(trial_loss))  # the last, shortest trial decides
+            else:
+                finite = False
+            last, t = t, 0.5 * t
+        t = None if restarted or not finite else margin_restart(objective, direction, last)
+        if t is None:
+            break
+        restarted = True
     return "rounding" if finite else "line_search"
+
+
+def margin_restart(objective, direction, last):
+    """Where backtracking along ``direction`` should go on after its shortest trial step ``last`` failed, or None.
+
+    None when that step moved no margin by more than
+    ``newton_core.MAX_MARGIN_STEP`` (the trials were already short on the
+    scale of the margins); else the step that moves none by more.  One pass
+    over X (``max_margin_move``; an objective without that method gets None).
+    """
+    from .newton_core import MAX_MARGIN_STEP
+
+    if not hasattr(objective, "max_margin_move"):
+        return None
+    move = float(objective.max_margin_move(direction))
+    if not (np.isfinite(move) and last * move > MAX_MARGIN_STEP):
+        return None
+    return MAX_MARGIN_STEP / move

@@ -32,6 +32,7 @@ from ..kernels.transposed import (
 )
 from .newton_core import (
     MAX_BACKTRACKS,
+    MAX_MARGIN_STEP,
     MAX_SHIFTS,
     armijo_accepts,
     factor_hessian,
@@ -46,7 +47,7 @@ from .newton_core import (
 CONVERGED = 0
 MAX_ITER = 1  # iteration limit reached
 STALLED = 2  # no step decreases J (rounding floor above tol)
-SEPARATED = 3  # l2 = 0 and (quasi-)separable or one class: no finite minimiser
+SEPARATED = 3  # l2 = 0 and (quasi-)separable, or one class with an intercept (any l2): no finite minimiser
 NO_WEIGHT = 4  # Σ s_i = 0 (or too small to divide by): J is undefined
 NOT_FINITE = 5  # fit_many only: the group's rows of X hold NaN or inf (not fitted)
 
@@ -176,16 +177,28 @@ def newton_transposed(T, y, sample_weight, offset, l2, coef_out, tol, max_iter):
             break
         slack = rounding_slack(loss)
         t = 1.0
+        last = t
         accepted = False
+        restarted = False
         trial_loss = loss
-        for _ in range(MAX_BACKTRACKS):
-            for j in range(k):
-                trial[j] = coef_out[j] + t * direction[j]
-            trial_loss = _objective(trial, T, y, sample_weight, offset, l2, inv_s, trial_grad, trial_curvature, buf)
-            if armijo_accepts(trial_loss, max_abs(trial_grad), loss, grad_max, t, slope, slack):
-                accepted = True
+        while True:
+            for _ in range(MAX_BACKTRACKS):
+                for j in range(k):
+                    trial[j] = coef_out[j] + t * direction[j]
+                trial_loss = _objective(trial, T, y, sample_weight, offset, l2, inv_s, trial_grad, trial_curvature, buf)
+                if armijo_accepts(trial_loss, max_abs(trial_grad), loss, grad_max, t, slope, slack):
+                    accepted = True
+                    break
+                last = t
+                t *= 0.5
+            if accepted or restarted or not np.isfinite(trial_loss):
                 break
-            t *= 0.5
+            # ``common.armijo``'s restart (``MAX_MARGIN_STEP``): saturated rows make the direction huge
+            move = max_margin_move(T, sample_weight, direction, buf)
+            if not (np.isfinite(move) and last * move > MAX_MARGIN_STEP):
+                break
+            t = MAX_MARGIN_STEP / move
+            restarted = True
         if not accepted:
             status = STALLED
             break
@@ -195,6 +208,9 @@ def newton_transposed(T, y, sample_weight, offset, l2, coef_out, tol, max_iter):
         loss = trial_loss
         n_iter += 1
 
+    if k > d and not (0.0 < mean < 1.0):
+        # Labels all 0 (or all 1): the unpenalised intercept has no finite optimum, whatever l2.
+        return n_iter, SEPARATED, loss
     if l2 == 0.0 and status != NO_WEIGHT:
         # The separation test of ``newton_core``, as ``fit`` runs it.
         converged = status == CONVERGED

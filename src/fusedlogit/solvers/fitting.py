@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._threads import blas_limits, fit_threads
+from .._threads import blas_limits, fit_threads, interruptible
 from .._validation import (
     as_numeric_array,
     check_bool,
@@ -95,8 +95,9 @@ class FitResult:
 
     Attributes
     ----------
-    coef : ndarray (n_features,)
-    intercept : float (0.0 without intercept)
+    coef : ndarray (n_features,); for the multinomial model (n_classes, n_features),
+        also with n_classes = 2 (y given as an (n, 2) matrix of soft labels)
+    intercept : float (0.0 without intercept); multinomial: ndarray (n_classes,)
     n_iter : int, iterations the solver ran
     converged : bool, whether the convergence test (see ``fit``'s tol) holds
     loss : float, J at the solution (with the penalties)
@@ -115,7 +116,8 @@ class FitResult:
         (``solvers.inference``); "nonrobust" is the inverse of the Hessian of
         the summed negative log-likelihood Σ s_i ℓ_i (the usual MLE covariance,
         as statsmodels and Stata report it).  Only defined for l1 = l2 = 0: NaN when
-        penalised (a penalised fit has no such sampling interpretation), when the
+        penalised (a penalised fit has no such sampling interpretation; ``fit``
+        refuses the robust types there), when the
         Hessian is singular, when separation was detected, or above
         ``INFERENCE_MAX_COEF`` coefficients.  Evaluated at the returned coef
         (also when ``converged`` is False).  Where it is undefined, ``fit``
@@ -159,13 +161,18 @@ class FitResult:
         """One line: what ran and where it stopped (the arrays are attributes)."""
         shape = (
             f"n_features={self.coef.shape[0]}, intercept={self.intercept:.6g}"
-            if self.n_classes == 2
+            if self._binary
             else f"n_classes={self.n_classes}, n_features={self.coef.shape[1]}"
         )
         return (
             f"FitResult(solver={self.solver!r}, status={self.status!r}, converged={self.converged}, "
             f"n_iter={self.n_iter}, loss={self.loss:.10g}, grad_max={self.grad_max:.3g}, {shape})"
         )
+
+    @property
+    def _binary(self):
+        """Whether this is the binary model (coef a vector), not the multinomial one (also with 2 classes)."""
+        return np.ndim(self.coef) == 1
 
     @property
     def n_nonzero(self):
@@ -187,7 +194,7 @@ class FitResult:
         the reference-class parametrisation, row k − 1 = [coef[k] − coef[0],
         intercept[k] − intercept[0]] for k = 1..K−1, shape (K − 1, width).
         """
-        if self.n_classes == 2:
+        if self._binary:
             return self.coef.copy() if self.stderr.shape[0] == self.coef.shape[0] else np.append(self.coef, self.intercept)
         rows = self.coef if self.stderr.shape[1] == self.coef.shape[1] else np.column_stack([self.coef, self.intercept])
         return rows[1:] - rows[0]
@@ -262,7 +269,7 @@ class FitResult:
         from .inference import coefficient_table, format_table
 
         names = list(self.feature_names) + (["intercept"] if self.stderr.shape[-1] > len(self.feature_names) else [])
-        if self.n_classes > 2:  # one block of rows per class against class 0
+        if not self._binary:  # one block of rows per class against class 0
             names = [f"{name} [{k} vs 0]" for k in range(1, self.n_classes) for name in names]
         level = f"{100 * (1 - alpha):g}%"
         header = ("", "coef", "std err", "z", "P>|z|", f"[{level}", "interval]")
@@ -362,14 +369,34 @@ def stop_message(status, stages, objective, out, tol):
         "line_search": ["check X, y and sample_weight for extreme values", *newton],
         "diverged": ["use a smaller learning_rate, or none (backtracking)"],
     }[status]
+    huge = [] if status in ("converged", "separation") else _huge_columns(objective)
+    if huge:  # no solver can help there: say so first, and instead of trying another solver
+        shown = ", ".join(str(j) for j in huge[:5]) + (", ..." if len(huge) > 5 else "")
+        text += (
+            f"; column(s) {shown} of X have a root-mean-square above {HUGE_COLUMN_RMS:g}, where squares (the "
+            "Hessian) overflow float64 and ∂J/∂coef_j, which grows with the column's scale, cannot meet tol"
+        )
+        advice = ["divide those columns by a large constant (their coefficients grow by it)"]
     if advice:
         text += "; " + (", ".join(advice[:-1]) + " or " if len(advice) > 1 else "") + advice[-1]
     return text
 
 
+#: ``stop_message``: columns of X with a root-mean-square above this get their own explanation
+#: (x² overflows float64 beyond ~1.3e154; ∂J/∂w_j of such columns is ~1e150 times any error in the margins).
+HUGE_COLUMN_RMS = 1e150
+
+
+def _huge_columns(objective):
+    """The indices of the columns of X whose root-mean-square exceeds ``HUGE_COLUMN_RMS`` (or overflows)."""
+    rms = np.asarray(objective.column_moments()[1])
+    return [int(j) for j in np.flatnonzero(~(rms <= HUGE_COLUMN_RMS))]
+
+
 # -- public entry point --------------------------------------------------------------
 
 
+@interruptible
 def fit(
     X,
     y,
@@ -394,6 +421,7 @@ def fit(
     cov_type="nonrobust",
     groups=None,
     feature_names=None,
+    reuse_hessian=True,
 ):
     """Minimise J(coef) = (1/S) Σ s_i ℓ_i + l1 Σ_j π_j |w_j| + (l2/2) Σ_j π_j w_j² (see ``LogisticLoss``).
 
@@ -417,8 +445,9 @@ def fit(
         (Σ_k coef[k] = 0, Σ_k intercept[k] = 0), fitted in the
         reference-class parametrisation (``params``), whose ``stderr`` (K − 1,
         width) and ``cov`` statsmodels' MNLogit reports.  Every class needs
-        samples of positive weight.  No ``offset``; ``cov_type`` "nonrobust"
-        only.
+        samples of positive weight unless l1 or l2 > 0 (then a class without
+        them gets intercept → −∞, stopped where the gradient is below tol).
+        No ``offset``; ``cov_type`` "nonrobust" (or None) only.
     solver : {"auto", "newton", "lbfgs", "newton-cg", "gd", "cd"}
         "cd" is proximal Newton with coordinate descent on the penalised
         quadratic model (``solvers.penalised``), on working sets of features
@@ -457,15 +486,24 @@ def fit(
     intercept0 : float, optional
         Start from this intercept instead of logit of the weighted mean of y
         (needs ``fit_intercept=True``).
-    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default "nonrobust"
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster", None}, default "nonrobust"
         The covariance behind ``stderr`` (l1 = l2 = 0 only): model-based, the
         sandwich (HC0), HC0·n/(n − k), or cluster-robust by ``groups``; see
-        ``fusedlogit.solvers.inference`` for the formulas.
+        ``fusedlogit.solvers.inference`` for the formulas.  A penalised fit
+        has NaN ``stderr``, and refuses the robust types (ValueError).  None:
+        no covariance at all (NaN ``stderr``), so no Hessian, no separation
+        test and no warning about either: for fits that only want ``coef``.
     groups : array (n_samples,), optional
-        Cluster labels (any values) for ``cov_type="cluster"``.
+        Cluster labels (any hashable values, e.g. ints beside strings) for
+        ``cov_type="cluster"``; rows of zero weight belong to no cluster.
     feature_names : sequence of n_features str, optional
         Names for the summary; default the columns of a DataFrame X, else
         "x0", "x1", ...
+    reuse_hessian : bool, default True
+        Let solver="newton" reuse a Hessian factor for the next step near the
+        optimum (see ``solvers.newton``).  False refactors at every
+        iteration, so that each one depends on its start point alone:
+        ``max_iter=2`` is then one iteration warm-started from another.
 
     Returns
     -------
@@ -483,13 +521,23 @@ def fit(
         Newton step from the returned point would still move some margin
         x̃_i·p by more than 0.5 although ∇J ≤ tol (J keeps falling towards
         an infimum at infinity; a singular H is factored with a shift for
-        this); or, when not converged, every row is predicted with
+        this); or, converged where H is numerically singular, H is flat along
+        a direction that moves margins (``_flat_separating_direction``: where
+        lbfgs stops far out along a separating direction); or, when not
+        converged, every row is predicted with
         |margin| > 15 on the side of its label (``newton_core.is_separated``).
         A heuristic (statsmodels and Stata use similar ones).  The returned
         coefficients are finite but arbitrary in that direction; use l2 > 0.
         stderr and cov are then NaN; ``status`` is "separation" (and no
         other ConvergenceWarning is emitted).  A subclass of
         ConvergenceWarning.
+
+    Raises
+    ------
+    ValueError
+        For invalid arguments, naming the argument; also for binary labels
+        that are all 0 or all 1 (among rows of positive weight) with
+        ``fit_intercept=True``: the unpenalised intercept has no finite optimum.
 
     Notes
     -----
@@ -501,11 +549,20 @@ def fit(
     original columns, and needs many iterations unless the data are well scaled.
     """
     check_choice("solver", solver, SOLVERS)
-    check_choice("cov_type", cov_type, COV_TYPES)
+    if cov_type is not None:  # None: no covariance (see the docstring)
+        check_choice("cov_type", cov_type, COV_TYPES)
     l1, l2 = check_penalty("l1", l1), check_l2(l2)
     penalised = l1 > 0 or penalty_weights is not None or solver == "cd"
     if penalised and solver not in ("auto", "cd"):
         raise ValueError(f"solver={solver!r} cannot fit l1 > 0 or penalty_weights; use solver='cd' or 'auto'")
+    if cov_type not in (None, "nonrobust") and (penalised or l2 > 0):
+        # No covariance is computed for a penalised fit (see FitResult.cov): a robust one asked for
+        # would come back as NaN without a word.
+        raise ValueError(
+            f"cov_type={cov_type!r} needs an unpenalised fit (l1 = l2 = 0, no penalty_weights, solver other "
+            "than 'cd'): a penalised estimate is biased towards 0, so Wald standard errors around it are not "
+            "reported; use cov_type='nonrobust' (stderr is then NaN) or refit with l1 = l2 = 0"
+        )
     check_choice("backend", backend, BACKENDS)
     tol = check_tol(tol)
     max_iter = check_max_iter(max_iter, None)  # None: the chosen solver's default, below
@@ -519,19 +576,21 @@ def fit(
     if multinomial:
         if offset is not None:
             raise ValueError("offset is not supported for multinomial models")
-        if cov_type != "nonrobust":
+        if cov_type not in (None, "nonrobust"):
             raise ValueError(f"cov_type must be 'nonrobust' for multinomial models, got {cov_type!r}")
         objective = MultinomialLoss(X, y, n_classes=n_classes, **common)
-        _check_every_class_present(objective)
+        _check_every_class_present(objective, penalised=l1 > 0 or l2 > 0)
         # l2 = 0: fit θ_k = coef_k − coef_0 (the model is identified there, its Hessian non-singular)
         problem = ReferenceClassLoss(objective) if l2 == 0.0 and not penalised else objective
     else:
         objective = problem = LogisticLoss(X, y, offset=offset, **common)
+        if objective.fit_intercept:
+            _check_both_labels(objective)
     if objective.n_coef == 0:
         raise ValueError("X has no columns and fit_intercept=False: there is no coefficient to fit")
     if (cov_type == "cluster") != (groups is not None):
         raise ValueError("groups is needed for cov_type='cluster', and only there")
-    clusters = group_codes(groups, objective.n_samples) if cov_type == "cluster" else None
+    clusters = group_codes(groups, objective.n_samples, objective.sample_weight) if cov_type == "cluster" else None
     names = _feature_names(feature_names, X, objective.n_features)
     name = "cd" if penalised else resolve_solver(solver, problem.n_coef, multinomial)
     if penalised:
@@ -543,22 +602,26 @@ def fit(
         callback=callback,
         verbose=bool(verbose),
         learning_rate=learning_rate,
+        reuse_hessian=check_bool("reuse_hessian", reuse_hessian),
     )
     with fit_threads():  # BLAS at one thread, but where the caller gave n_threads (see _threads)
         start = start_point(objective, coef0, intercept0)
         if problem is not objective:
             start = problem.reduce(start)
-        if penalised:
-            out = proximal_newton(objective, penalty, start, options)
-            stages = [(name, out)]
-        else:
-            out, stages = finish_stalled(name, problem, SOLVER_FUNCTIONS[name](problem, start, options), options)
+        # Overflow in J, ∇J or H (columns of scale ~1e200) is handled where it matters: the solvers keep
+        # the last finite iterate and the status and message say why, so NumPy's warnings only add noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if penalised:
+                out = proximal_newton(objective, penalty, start, options)
+                stages = [(name, out)]
+            else:
+                out, stages = finish_stalled(name, problem, SOLVER_FUNCTIONS[name](problem, start, options), options)
 
         coef, loss, grad = out.coef, out.loss, out.grad
         grad_max = float(np.max(np.abs(grad)))
         converged = problem.converged(grad, options.tol) and bool(np.isfinite(loss))  # a NaN loss never converged
         cov, separated = None, False
-        inference = l2 == 0.0 and not penalised
+        inference = l2 == 0.0 and not penalised and cov_type is not None
         if inference and problem.n_coef > INFERENCE_MAX_COEF:
             warnings.warn(
                 f"stderr and cov are not computed for {problem.n_coef} > INFERENCE_MAX_COEF = {INFERENCE_MAX_COEF} "
@@ -568,7 +631,11 @@ def fit(
                 stacklevel=2,
             )
         elif inference:
-            cov, separated = _mle_covariance(problem, coef, grad, converged)
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflowed H does not factor: NaN stderr
+                cov, separated = _mle_covariance(problem, coef, grad, converged)
+            if converged and cov is None and not separated and _flat_separating_direction(problem, coef):
+                warnings.warn(SINGULAR_SEPARATION_MESSAGE, SeparationWarning, stacklevel=2)
+                separated = True
             if cov is not None:
                 cov = sandwich(problem, coef, cov, cov_type, clusters)
         if separated:
@@ -700,14 +767,86 @@ def _is_multiclass(y, n_classes):
     return bool(np.isfinite(top) and top > 1)
 
 
-def _check_every_class_present(objective):
-    """A class without samples of positive weight has no finite maximum-likelihood intercept."""
+def _check_every_class_present(objective, penalised=False):
+    """A class without samples of positive weight has no finite maximum-likelihood intercept.
+
+    A penalised fit allows one, as scikit-learn does (a class_weight of 0, a class absent from a
+    training fold): the penalty keeps its coefficients finite, and its unpenalised intercept only
+    falls until the class's share of the gradient is below tol.
+    """
+    if penalised:
+        return
     missing = np.flatnonzero(~(objective.class_shares() > 0))
     if missing.size:
         raise ValueError(
             f"y: class {int(missing[0])} of 0..{objective.n_classes - 1} has no samples (of positive weight); "
             "label the classes 0..K-1, e.g. with np.unique(y, return_inverse=True)"
         )
+
+
+def _check_both_labels(objective):
+    """With an intercept, labels all 0 (or all 1) have no finite optimum: the intercept runs off to ∓∞.
+
+    Whatever l1 and l2 (the intercept is not penalised), so ``fit`` refuses
+    them, as scikit-learn does.  Rows of weight 0 do not count.  Without an
+    intercept the penalised (and often the unpenalised) problem has a finite
+    minimiser, and is fitted.
+    """
+    y, weights = objective.y, objective.sample_weight
+    if weights is not None:
+        y = y[weights > 0]
+    low, high = float(y.min()), float(y.max())  # a dask y: computed here
+    if high == 0.0 or low == 1.0:
+        raise ValueError(
+            f"y: every sample (of positive weight) has label {int(low)}, so the intercept has no finite "
+            "estimate (maximum-likelihood or penalised: it is not penalised); fit needs samples of both "
+            "classes (or fit_intercept=False)"
+        )
+
+
+#: ``_flat_separating_direction``: a direction whose curvature at the solution is at most this
+#: fraction of its curvature at the start (every row it moves has p(1−p) ≲ 1e-10 there) is flat.
+FLAT_CURVATURE_RATIO = 1e-10
+#: ... among the directions whose curvature at the start is above this fraction of the largest
+#: (below it, columns that are (nearly) collinear in X̃, which flatten H wherever it is taken).
+START_RANGE_RATIO = 1e-10
+
+SINGULAR_SEPARATION_MESSAGE = (
+    "separation: with l2=0 the classes are (quasi-)perfectly separable, so the maximum-likelihood estimate "
+    "does not exist: the Hessian at the returned coefficients is singular along a direction that moves the "
+    "margins of rows predicted with certainty (the loss keeps decreasing along it); the finite coefficients "
+    "returned are arbitrary in that direction and stderr is NaN; use l2 > 0"
+)
+
+
+def _flat_separating_direction(problem, coef):
+    """Whether H(coef), singular at a converged l2 = 0 point, is flat where H at the start is not.
+
+    Newton's separation test (``newton_core.is_separated``) needs a Newton
+    step, and where H is numerically singular its shifted factor caps that
+    step below the test's threshold: a first-order solver (lbfgs) that runs
+    far along a separating direction before ∇J ≤ tol stops there unflagged.
+    Such a direction v moves margins (vᵀH₀v > 0 at the start, where no row
+    is saturated) yet has vᵀHv ≈ 0, because every row it moves is predicted
+    with certainty; a direction of collinear columns is flat in H₀ too.  So:
+    the smallest generalised eigenvalue of (H, H₀) on the range of H₀, both
+    equilibrated by diag H₀, is at most ``FLAT_CURVATURE_RATIO``.  Costs two
+    Hessians and an eigendecomposition, and runs only where H did not factor.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # huge columns: H overflows, and is not judged
+        H0 = problem.hessian(problem.initial_coef())
+        H = problem.hessian(coef)
+        scale = np.sqrt(np.diag(H0))
+        scale[~(scale > 0)] = 1.0
+        H0 = H0 / scale[:, None] / scale[None, :]
+        H = H / scale[:, None] / scale[None, :]
+    if not (np.all(np.isfinite(H0)) and np.all(np.isfinite(H))):
+        return False
+    with blas_limits(problem.n_threads):
+        lam, vectors = np.linalg.eigh(H0)
+        keep = lam > START_RANGE_RATIO * lam[-1]
+        basis = vectors[:, keep] / np.sqrt(lam[keep])  # H₀-orthonormal directions
+        return bool(np.linalg.eigvalsh(basis.T @ H @ basis)[0] <= FLAT_CURVATURE_RATIO)
 
 
 def _centred(problem, coef, weights=None):

@@ -35,7 +35,10 @@ def lbfgs(objective, coef0, options):
     state = {"trial_losses": [], "flat": 0, "status": None}
 
     def fun(theta):
-        loss, grad = problem.loss_gradient(theta)
+        if np.all(np.isfinite(theta)):
+            loss, grad = problem.loss_gradient(theta)
+        else:  # a step that overflowed (huge columns): J = ∞ there, never evaluated
+            loss, grad = np.inf, np.full_like(theta, np.nan)
         state["theta"], state["loss"], state["grad"] = theta.copy(), loss, grad
         state["trial_losses"].append(loss)
         return loss, grad
@@ -44,7 +47,7 @@ def lbfgs(objective, coef0, options):
     loss, grad = fun(theta)
     coef = problem.coef(theta)
     progress = Progress("lbfgs", options, coef, loss, problem.original_gradient(grad))
-    last = {"coef": coef, "loss": loss}
+    last = {"coef": coef, "loss": loss, "theta": theta, "grad": grad}  # the last iterate
 
     def callback(intermediate_result):
         x = intermediate_result.x
@@ -56,7 +59,8 @@ def lbfgs(objective, coef0, options):
         step = float(np.max(np.abs(coef - last["coef"])))
         progress(len(progress.history), coef, loss, problem.original_gradient(grad), step)
         state["flat"] = state["flat"] + 1 if loss >= last["loss"] - rounding_slack(last["loss"]) else 0
-        last["coef"], last["loss"] = coef, loss
+        if np.isfinite(loss) and np.all(np.isfinite(grad)):
+            last.update(coef=coef, loss=loss, theta=x.copy(), grad=grad)
         state["trial_losses"] = []
         if problem.converged(grad, options.tol):
             state["status"] = "converged"
@@ -86,8 +90,11 @@ def lbfgs(objective, coef0, options):
     if np.array_equal(state["theta"], theta):
         loss, grad = state["loss"], state["grad"]
     else:
-        loss, grad = problem.loss_gradient(theta)
-    status = state["status"]
+        loss, grad = fun(theta)
+    overflowed = not (np.isfinite(loss) and np.all(np.isfinite(grad)))
+    if overflowed:  # never return a point where J or ∇J overflowed: the last iterate instead
+        theta, loss, grad = last["theta"], last["loss"], last["grad"]
+    status = state["status"] or ("line_search" if overflowed else None)
     if status is None and int(res.nit) >= options.max_iter:
         status = "max_iter"
     elif status is None:  # scipy gave up: its line search failed or the evaluations ran out

@@ -98,7 +98,7 @@ def newton(objective, coef0, options):
             continue
         t, coef, loss, new_grad = found
         reduction = np.max(np.abs(new_grad)) / np.max(np.abs(grad))
-        if not (t == 1.0 and reduction <= NEWTON_REUSE_RATIO):
+        if not (options.reuse_hessian and t == 1.0 and reduction <= NEWTON_REUSE_RATIO):
             if fresh:
                 sample = None  # even a fresh subsample factor is not good enough here
             factor = None

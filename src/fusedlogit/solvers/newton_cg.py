@@ -60,7 +60,7 @@ def _cg_direction(objective, coef, grad):
     for j in range(min(NEWTON_CG_MAX_INNER, 10 * len(grad))):
         Hd = objective.hessp(coef, d)
         curvature = float(d @ Hd)
-        if curvature <= 0:
+        if not (curvature > 0 and np.isfinite(curvature)):  # also an overflowed H·d (huge columns)
             return -grad if j == 0 else p
         alpha = rr / curvature
         p = p + alpha * d

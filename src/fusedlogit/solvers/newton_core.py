@@ -33,6 +33,15 @@ MAX_SHIFTS = 20
 #: Separation test: a Newton step from the returned point that would still
 #: move some margin x̃_i·p by more than this, although ∇J is already ≤ tol.
 SEPARATION_MARGIN_STEP = 0.5
+
+#: The line search's restart: when every halving of t still moved some margin
+#: x̃_i·p by more than this, backtracking goes on from the t that moves none by
+#: more.  Where every row is saturated (an offset of 50, say) p(1−p)
+#: underflows, the Newton direction is ~1e20 long, and ``MAX_BACKTRACKS``
+#: halvings never reach steps on the scale of the margins, where J decreases.
+MAX_MARGIN_STEP = 32.0
+
+
 @jit
 def max_abs(a):
     """max_j |a_j| (0 for an empty vector)."""

@@ -19,13 +19,14 @@ wrong.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .._threads import fit_threads
+from .._threads import fit_threads, interruptible
 from .._validation import check_choice, check_max_iter, check_penalty, check_penalty_weights, check_tol
 from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning
@@ -124,7 +125,7 @@ def _objective(X, y, n_classes, sample_weight, fit_intercept, backend, n_threads
               "n_threads": n_threads}
     if _is_multiclass(y, n_classes):
         objective = MultinomialLoss(X, y, n_classes=n_classes, **common)
-        _check_every_class_present(objective)
+        _check_every_class_present(objective, penalised=True)  # the l1 part: see that function
         return objective
     return LogisticLoss(X, y, **common)
 
@@ -273,6 +274,7 @@ def _warn_unconverged(result, what):
         )
 
 
+@interruptible
 def path(
     X,
     y,
@@ -337,7 +339,8 @@ def path(
 
 
 def make_folds(folds, n_samples, seed, classes):
-    """[(train, test), ...]: an int k gives k shuffled folds, stratified by ``classes`` (labels 0..K−1)."""
+    """[(train, test), ...] of row indices: an int k gives k shuffled folds, stratified by ``classes`` (labels
+    0..K−1); given pairs may hold row indices or boolean masks of length ``n_samples``."""
     if isinstance(folds, bool):
         raise ValueError(f"folds must be an integer >= 2 or a sequence of (train, test) pairs, got {folds!r}")
     if isinstance(folds, (int, np.integer)):
@@ -356,8 +359,10 @@ def make_folds(folds, n_samples, seed, classes):
             offset += rows.size
         return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(k)]
     try:
-        pairs = [(np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64)) for train, test in folds]
-    except (TypeError, ValueError):
+        pairs = [(_fold_rows(train, n_samples), _fold_rows(test, n_samples)) for train, test in folds]
+    except (TypeError, ValueError) as error:
+        if str(error).startswith("folds"):
+            raise
         raise ValueError("folds must be an integer >= 2 or a sequence of (train, test) index pairs") from None
     if len(pairs) < 2:
         raise ValueError(f"folds must give at least 2 (train, test) pairs, got {len(pairs)}")
@@ -367,8 +372,46 @@ def make_folds(folds, n_samples, seed, classes):
     return pairs
 
 
-def _held_out_scores(objective, result, test, labels, test_weight, scoring):
-    """The score of every α's fit on the rows ``test`` (chunks of rows, never all of X at once)."""
+def _fold_rows(rows, n_samples):
+    """Row indices (int64) of one train or test set given as indices or as a boolean mask of length n_samples."""
+    rows = np.asarray(rows)
+    if rows.dtype == bool:  # a mask: as indices, True/False would silently mean rows 1/0
+        if rows.shape != (n_samples,):
+            raise ValueError(f"folds: a boolean mask must have shape (n_samples,) = ({n_samples},), got {rows.shape}")
+        return np.flatnonzero(rows)
+    if rows.dtype.kind == "f" and not np.array_equal(rows, np.round(rows)):
+        raise ValueError("folds: row indices must be integers")
+    return rows.astype(np.int64)
+
+
+def _held_out_targets(y, multinomial, n_classes):
+    """(row, label, share) of the held-out rows' targets ``y``: each row split over the labels it gives mass to.
+
+    A hard label is one entry (share 1); a soft binary label t is two, label 1
+    with share t and label 0 with share 1 − t (only those > 0), and a soft
+    multinomial row Y_i one per class with Y_ik > 0.  So the split rows, of
+    weight s_i · share, have exactly the log loss Σ_k −Y_ik log p_ik that
+    ``fit`` minimises, and every score treats soft labels the same way.
+    """
+    y = np.asarray(y)
+    if y.ndim == 2:
+        targets = y.astype(np.float64)
+    elif multinomial:
+        targets = np.zeros((y.size, n_classes))
+        targets[np.arange(y.size), y.astype(np.int64)] = 1.0
+    else:
+        t = y.astype(np.float64)
+        targets = np.stack([1.0 - t, t], axis=1)
+    row, label = np.nonzero(targets > 0)  # row-major: a row's entries stay together, in label order
+    return row, label, targets[row, label]
+
+
+def _held_out_scores(objective, result, test, targets, test_weight, scoring):
+    """The score of every α's fit on the rows ``test`` (chunks of rows, never all of X at once).
+
+    ``targets`` = ``_held_out_targets`` of those rows: every score is that of
+    the split rows (their labels, weights s_i · share).
+    """
     from scipy.special import log_softmax
 
     X = objective.X
@@ -382,7 +425,9 @@ def _held_out_scores(objective, result, test, labels, test_weight, scoring):
         z = rows @ coef.T
         z = np.asarray(z.compute() if hasattr(z, "compute") else z, dtype=np.float64)
         margins.append(z.reshape(z.shape[0], n_alphas, -1) + intercept)
-    z = np.concatenate(margins)  # (n_test, n_alphas, classes)
+    row, labels, share = targets
+    z = np.concatenate(margins)[row]  # (split rows, n_alphas, classes)
+    test_weight = test_weight[row] * share
     if multinomial:
         log_p = log_softmax(z, axis=2)
     else:
@@ -406,6 +451,26 @@ def _held_out_scores(objective, result, test, labels, test_weight, scoring):
                      for a in range(n_alphas)])
 
 
+def _best_index(mean, greater, scoring):
+    """The flat index of the best mean score; NaN means (a score undefined on some fold) never win."""
+    defined = ~np.isnan(mean)
+    if not defined.any():
+        raise ValueError(f"cv: every mean score is NaN (scoring={scoring!r} is undefined on some fold of every fit)")
+    if not defined.all():
+        warnings.warn(
+            f"cv: {int((~defined).sum())} of {mean.size} mean scores are NaN (scoring={scoring!r} undefined on a "
+            "fold); they are left out of the choice",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return int(np.nanargmax(mean) if greater else np.nanargmin(mean))
+
+
+class _Cancelled(Exception):
+    """Raised in a fold's thread to end its path once ``cv`` has stopped waiting for it."""
+
+
+@interruptible
 def cv(
     X,
     y,
@@ -439,18 +504,27 @@ def cv(
 
     Parameters
     ----------
-    folds : int or sequence of (train, test) index arrays, default 5
-        k folds, shuffled by ``seed`` and stratified by class, or the caller's
-        split (e.g. ``list(KFold(5).split(X))``).
+    folds : int or sequence of (train, test) pairs, default 5
+        k folds, shuffled by ``seed`` and stratified by class (a soft label by
+        its most probable class), or the caller's split (e.g.
+        ``list(KFold(5).split(X))``): each train and test set an array of row
+        indices or a boolean mask of length n_samples.
     l1_ratio : float or sequence of floats in (0, 1]
     scoring : {"log_loss", "accuracy", "roc_auc"} or callable
         The held-out weighted mean log loss (lower is better), accuracy or
         ROC AUC (higher is better), or ``scoring(y_true, proba,
-        sample_weight) -> float``, higher is better (proba (n_test,) binary,
-        (n_test, K) multinomial).
+        sample_weight) -> float``, higher is better (y_true integer labels,
+        proba (n_test,) binary, (n_test, K) multinomial).  The best is the
+        best mean over the folds; a NaN mean (a score undefined on a fold) is
+        left out, with a RuntimeWarning, and all NaN is a ValueError.
     refit : bool, default True
         Fit all rows at the best (α, l1_ratio) with ``fusedlogit.fit``.
-    Other parameters as for ``path``; y must be labels (not soft labels).
+    Other parameters as for ``path``.  Soft labels (binary y in [0, 1], or an
+    (n, K) matrix) are scored as ``fit`` fits them: row i counts as a row of
+    label k with weight s_i Y_ik for every k (t and 1 − t for binary t), so
+    the log loss is −Σ_i s_i Σ_k Y_ik log p_ik / Σ_i s_i, the accuracy the
+    expected accuracy against labels drawn from Y_i, the ROC AUC that of the
+    split rows, and a callable gets the split rows.
 
     Returns
     -------
@@ -468,8 +542,6 @@ def cv(
     quiet = dataclasses.replace(options, verbose=False)
     with fit_threads():
         objective = _objective(X, y, n_classes, sample_weight, fit_intercept, backend, n_threads)
-        if np.ndim(objective.y) != 1:
-            raise ValueError("cv needs integer labels y, not an (n, K) matrix of soft labels")
         alphas, n_alphas, alpha_min_ratio = _check_grid_options(
             alphas, n_alphas, alpha_min_ratio, objective.n_samples, objective.n_features
         )
@@ -477,8 +549,15 @@ def cv(
         weights = coefficient_weights(
             check_penalty_weights(penalty_weights, objective.n_features), objective.n_coef, objective.fit_intercept
         )
-        labels = np.asarray(objective.y).astype(np.int64)
-        pairs = make_folds(folds, objective.n_samples, seed, labels)
+        targets = np.asarray(objective.y)
+        n_classes_fit = getattr(objective, "n_classes", None)  # None: the binary model
+        multinomial = n_classes_fit is not None
+        # stratified by the most probable label: a soft binary label by t > 1/2, a soft row by its argmax
+        if targets.ndim == 2:
+            nearest = targets.argmax(axis=1)
+        else:
+            nearest = (targets if multinomial else targets > 0.5).astype(np.int64)
+        pairs = make_folds(folds, objective.n_samples, seed, nearest)
         grids = [_grid(objective, weights, r, alphas, n_alphas, alpha_min_ratio, quiet)[0] for r in ratios]
         given = objective.sample_weight
         base = np.ones(objective.n_samples) if given is None else np.asarray(given, dtype=np.float64)
@@ -488,6 +567,17 @@ def cv(
                 if not base[rows].sum() > 0:
                     raise ValueError(f"folds: the {name} rows of fold {f + 1} have no sample weight")
 
+        # Ctrl-C (or an error) in this thread must not wait for every fold's path to finish: the folds' solvers
+        # call this at each iteration, and it ends a fold's thread once the main thread has given up.
+        cancelled = threading.Event()
+
+        def stop_if_cancelled(coef):
+            if cancelled.is_set():
+                raise _Cancelled
+
+        options = dataclasses.replace(options, callback=stop_if_cancelled)
+        quiet = dataclasses.replace(quiet, callback=stop_if_cancelled)
+
         def one_fold(f):
             train, test = pairs[f]
             keep = np.zeros(objective.n_samples)  # every row outside ``train`` weighs 0 in this fold's fits
@@ -495,19 +585,25 @@ def cv(
             fold_objective = _objective(objective.X, objective.y, getattr(objective, "n_classes", None), keep,
                                         objective.fit_intercept, backend, n_threads)
             scores = []
+            held_out = _held_out_targets(targets[test], multinomial, n_classes_fit)
             for r, grid in zip(ratios, grids):
                 start = alpha_max(fold_objective, weights, r, quiet)[1] if r > 0 else fold_objective.initial_coef()
                 result = run_path(fold_objective, weights, r, grid, start, options, label=f"fold {f + 1}")
-                scores.append(_held_out_scores(fold_objective, result, test, labels[test], base[test], scoring))
+                scores.append(_held_out_scores(fold_objective, result, test, held_out, base[test], scoring))
             return scores
 
-        with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=len(pairs))
+        try:
             per_fold = list(pool.map(one_fold, range(len(pairs))))
+        except BaseException:
+            cancelled.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     scores = np.stack([np.stack(fold) for fold in per_fold], axis=-1)  # (n_l1, n_alphas, n_folds)
     mean = scores.mean(axis=2)
     greater = scoring != "log_loss"
-    flat = int(np.argmax(mean) if greater else np.argmin(mean))
-    best = np.unravel_index(flat, mean.shape)
+    best = np.unravel_index(_best_index(mean, greater, scoring), mean.shape)
     best_ratio, best_alpha = float(ratios[best[0]]), float(grids[best[0]][best[1]])
     refitted = None
     if refit:

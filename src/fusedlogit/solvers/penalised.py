@@ -35,14 +35,18 @@ Convergence is the minimum-norm subgradient (the KKT conditions)::
           sign(g_j) max(|g_j| − l1 π_j, 0) (c_j = 0, π_j > 0)
           g_j                             (π_j = 0),        g = ∇S(c)
 
-held to ``objective.converged(∂, tol)``: max_j |∂_j| · max(1, 1/ρ_j) ≤ tol.
+held to ``objective.converged(∂, tol)``: max_j |∂_j| · max(1, 1/ρ_j) ≤ tol,
+ρ_j the root-mean-square of column j.  The working set ranks violations in
+those same units: a rare column (a one-hot level in a fraction f of the rows,
+ρ = √f) can fail the test with |∂_j| far below tol, and ranked by |∂_j| it
+never joined the set, so the fit stalled ("rounding") with it outside.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .common import Progress, SolverOutput
+from .common import Progress, SolverOutput, margin_restart
 
 #: Up to this many coefficients the whole model's Hessian is used; above, working sets.
 FULL_MODEL_MAX_COEF = 1000
@@ -154,8 +158,9 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
         delta[index] = step
         decrease = directional_decrease(g, coef, delta, penalty.lam)
         slack = rounding_slack(loss)
-        t, accepted = 1.0, None
-        if decrease < 0:
+        t, accepted, restarted = 1.0, None, False
+        while decrease < 0 and accepted is None:
+            finite = True
             for _ in range(MAX_BACKTRACKS):
                 trial = coef + t * delta
                 trial_unpenalised = objective.loss_gradient(trial)
@@ -164,7 +169,16 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
                 if armijo_accepts(trial_loss, float(np.max(np.abs(trial_sub))), loss, sub_max, t, decrease, slack):
                     accepted = trial, trial_loss, trial_g, trial_sub, trial_unpenalised
                     break
-                t *= 0.5
+                finite = bool(np.isfinite(trial_loss))
+                last, t = t, 0.5 * t
+            # Rows saturated by an offset have curvature p(1 - p) near 0, so the model's step can be ~1e20 long
+            # and 60 halvings never reach the scale of the margins: go on once from the step that moves none by
+            # more than MAX_MARGIN_STEP, as common.armijo does for the smooth solvers.
+            if accepted is not None or restarted or not finite:
+                break
+            t, restarted = margin_restart(objective, delta, last), True
+            if t is None:
+                break
         if accepted is None:
             if fresh and sample is None:  # the exact model's step lowers J only within its rounding
                 status = "rounding" if np.isfinite(decrease) else "line_search"
@@ -317,7 +331,9 @@ class WorkingSet:
 
     It always holds the support and the unpenalised features; ``grow`` adds
     the features that violate the optimality conditions most whenever they
-    violate them more than the features inside do.  A fit that starts with
+    violate them more than the features inside do and more than tol, each
+    violation measured as the convergence test does (|∂_j| · max(1, 1/ρ_j)),
+    so no feature that fails the test stays outside.  A fit that starts with
     ``columns=None`` on a wide model starts from the strong set against
     l1_max, the smallest l1 at which the start's penalised coefficients would
     all stay zero: {j : |g_j| ≥ π_j (2 l1 − l1_max)} (Tibshirani et al. 2012).
@@ -350,6 +366,8 @@ class WorkingSet:
                 start[candidates[np.argsort(-strength, kind="stable")[:MAX_START_COLUMNS]]] = True
             self.chosen |= start
         self._set_index()
+        # the test's column weights, for ``grow``; only a partial set needs them (one pass over X, cached)
+        self.scale = None if self.features is None else objective.gradient_weights()
 
     def _set_index(self):
         self.features = None if self.chosen.all() else np.flatnonzero(self.chosen)
@@ -364,8 +382,9 @@ class WorkingSet:
         d, shape = self.n_features, (self.n_rows, self.width)
         before = int(self.chosen.sum())
         self.chosen |= (coef.reshape(shape)[:, :d] != 0.0).any(axis=0)
-        violation = np.abs(sub.reshape(shape)[:, :d]).max(axis=0)
-        inside = float(np.max(np.abs(sub[self.index]), initial=0.0))
+        scaled = np.abs(sub) * self.scale  # |∂_j| max(1, 1/ρ_j), as objective.converged measures it
+        violation = scaled.reshape(shape)[:, :d].max(axis=0)
+        inside = float(np.max(scaled[self.index], initial=0.0))
         outside = np.flatnonzero(~self.chosen & (violation > max(inside, tol)))
         if outside.size:
             grow = max(MIN_NEW_COLUMNS, before)

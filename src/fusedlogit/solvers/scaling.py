@@ -58,8 +58,18 @@ class StandardisedObjective:
             self.mean = np.where(varies, mean, 0.0)
         else:
             self.mean = np.zeros_like(mean)
+        huge = ~np.isfinite(scale)  # Σ s_i x_ij² overflows (|x_ij| ≳ 1e154): θ = σ·coef would be NaN
+        if huge.any():
+            self.mean[huge] = 0.0  # their mean may overflow too; a preconditioner need not centre
+            scale[huge] = [self._column_max(objective, j) for j in np.flatnonzero(huge)]
         scale[~(scale > 0)] = 1.0  # all-zero columns (and NaN, which validation already excludes)
         self.scale = scale
+
+    def _column_max(self, objective, j):
+        """max_i |x_ij| over the rows of positive weight (finite where ρ_j overflows), by one pass."""
+        unit = np.zeros(objective.n_coef)
+        unit[j] = 1.0  # column j of the first (or only) class
+        return float(objective.max_margin_move(unit))
 
     # -- the maps between coef = [w, b] and θ (row by row for several classes) -------------
     def _rows(self, a):
@@ -116,3 +126,7 @@ class StandardisedObjective:
     def converged(self, grad_theta, tol):
         """``LogisticLoss.converged`` on ∇J in the original coefficients."""
         return self.objective.converged(self.original_gradient(grad_theta), tol)
+
+    def max_margin_move(self, step_theta):
+        """``LogisticLoss.max_margin_move`` of the step T·step_theta in the original coefficients."""
+        return self.objective.max_margin_move(self.coef(step_theta))
