@@ -92,3 +92,27 @@ def test_ctrl_c_inside_a_fused_kernel_is_a_keyboard_interrupt(after_s):
     """Before, 3 to 8 of 8 such signals surfaced as SystemError('... returned a result with an exception set')."""
     last, _ = _interrupt(GD_RUNNING, after_s=after_s, timeout_s=120)
     assert last == "KeyboardInterrupt", last
+
+
+def test_warnings_of_the_entry_points_point_at_the_callers_line():
+    """The Ctrl-C handling adds no frame: a ConvergenceWarning names this file, not fusedlogit's."""
+    import warnings
+
+    import numpy as np
+
+    import fusedlogit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = (rng.random(300) < 1 / (1 + np.exp(-X[:, 0]))).astype(float)
+    calls = {
+        "fit": lambda: fusedlogit.fit(X, y, max_iter=1),
+        "fit_many": lambda: fusedlogit.fit_many(X, y, np.arange(300) % 2, max_iter=1),
+        "path": lambda: fusedlogit.path(X, y, n_alphas=3, max_iter=1),
+    }
+    for name, call in calls.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert caught, name
+        assert {w.filename for w in caught} == {__file__}, (name, [(w.filename, str(w.message)[:60]) for w in caught])

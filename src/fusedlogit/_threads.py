@@ -117,9 +117,12 @@ def blas_limits(n_threads):
     return _limited(n_threads)
 
 
+@contextlib.contextmanager
 def fit_threads():
-    """BLAS/OpenMP pools at one thread for the duration of a fit (see the module docstring)."""
-    return blas_limits(1)
+    """BLAS/OpenMP pools at one thread for the duration of a fit (see the module docstring), and Ctrl-C
+    raised as ``KeyboardInterrupt`` (``keyboard_interrupts``)."""
+    with keyboard_interrupts(), blas_limits(1):
+        yield
 
 
 @contextlib.contextmanager
@@ -159,25 +162,34 @@ def pinned(n_threads):
         yield
 
 
-def interruptible(func):
-    """``func`` with Ctrl-C raised as ``KeyboardInterrupt``, never as a ``SystemError``.
+@contextlib.contextmanager
+def keyboard_interrupts():
+    """Ctrl-C inside the block raised as ``KeyboardInterrupt``, never as a ``SystemError``.
 
     A SIGINT that arrives while a compiled kernel runs (with the GIL released)
     can leave Python's KeyboardInterrupt set when the kernel returns its
     result; CPython then raises ``SystemError: ... returned a result with an
-    exception set`` with the KeyboardInterrupt as its cause.  The public entry
-    points (``fit``, ``path``, ``cv``, ``fit_many``, the objectives' methods)
-    re-raise that cause, so that a user's ``except KeyboardInterrupt`` works.
+    exception set`` with the KeyboardInterrupt as its cause.  This re-raises
+    that cause, so that a user's ``except KeyboardInterrupt`` works.  A block,
+    not a wrapper, around the entry points that warn (``fit``, ``path``,
+    ``cv``, ``fit_many``, through ``fit_threads``): a wrapper's frame would
+    shift their warnings' ``stacklevel`` off the user's line.
     """
+    try:
+        yield
+    except SystemError as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            raise exc.__cause__ from None
+        raise
+
+
+def interruptible(func):
+    """``func`` inside ``keyboard_interrupts()``: for entry points that do not warn (the objectives' methods)."""
     import functools
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        try:
+        with keyboard_interrupts():
             return func(*args, **kwargs)
-        except SystemError as exc:
-            if isinstance(exc.__cause__, KeyboardInterrupt):
-                raise exc.__cause__ from None
-            raise
 
     return wrapper

@@ -14,7 +14,6 @@ import warnings
 
 import numpy as np
 
-from ._threads import interruptible
 from ._validation import (
     as_features,
     as_groups,
@@ -64,7 +63,6 @@ class ManyFitResult:
     loss: np.ndarray
 
 
-@interruptible
 def fit_many(
     X,
     y,

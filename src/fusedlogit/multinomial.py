@@ -45,6 +45,7 @@ class MultinomialLoss(LogisticLoss):
     n_coef : int, K·(n_features + 1) with an intercept, else K·n_features
     """
 
+    @interruptible
     def __init__(
         self,
         X,

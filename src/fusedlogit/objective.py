@@ -84,6 +84,7 @@ class LogisticLoss:
     reference to X: do not modify X while using it.
     """
 
+    @interruptible
     def __init__(
         self,
         X,

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._threads import blas_limits, fit_threads, interruptible
+from .._threads import blas_limits, fit_threads
 from .._validation import (
     as_numeric_array,
     check_bool,
@@ -396,7 +396,6 @@ def _huge_columns(objective):
 # -- public entry point --------------------------------------------------------------
 
 
-@interruptible
 def fit(
     X,
     y,

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .._threads import fit_threads, interruptible
+from .._threads import fit_threads
 from .._validation import check_choice, check_max_iter, check_penalty, check_penalty_weights, check_tol
 from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning
@@ -274,7 +274,6 @@ def _warn_unconverged(result, what):
         )
 
 
-@interruptible
 def path(
     X,
     y,
@@ -470,7 +469,6 @@ class _Cancelled(Exception):
     """Raised in a fold's thread to end its path once ``cv`` has stopped waiting for it."""
 
 
-@interruptible
 def cv(
     X,
     y,
