@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.optimize
 
-from .common import Progress, SolverOutput
+from .common import Progress, SolverOutput, all_finite
 from .scaling import StandardisedObjective
 
 #: L-BFGS stops (status "rounding") after this many iterations in a row that
@@ -35,7 +35,7 @@ def lbfgs(objective, coef0, options):
     state = {"trial_losses": [], "flat": 0, "status": None}
 
     def fun(theta):
-        if np.all(np.isfinite(theta)):
+        if all_finite(theta):
             loss, grad = problem.loss_gradient(theta)
         else:  # a step that overflowed (huge columns): J = ∞ there, never evaluated
             loss, grad = np.inf, np.full_like(theta, np.nan)
@@ -59,7 +59,7 @@ def lbfgs(objective, coef0, options):
         step = float(np.max(np.abs(coef - last["coef"])))
         progress(len(progress.history), coef, loss, problem.original_gradient(grad), step)
         state["flat"] = state["flat"] + 1 if loss >= last["loss"] - rounding_slack(last["loss"]) else 0
-        if np.isfinite(loss) and np.all(np.isfinite(grad)):
+        if np.isfinite(loss) and all_finite(grad):
             last.update(coef=coef, loss=loss, theta=x.copy(), grad=grad)
         state["trial_losses"] = []
         if problem.converged(grad, options.tol):
@@ -91,7 +91,7 @@ def lbfgs(objective, coef0, options):
         loss, grad = state["loss"], state["grad"]
     else:
         loss, grad = fun(theta)
-    overflowed = not (np.isfinite(loss) and np.all(np.isfinite(grad)))
+    overflowed = not (np.isfinite(loss) and all_finite(grad))
     if overflowed:  # never return a point where J or ∇J overflowed: the last iterate instead
         theta, loss, grad = last["theta"], last["loss"], last["grad"]
     status = state["status"] or ("line_search" if overflowed else None)
