@@ -578,7 +578,8 @@ def fit(
         if cov_type not in (None, "nonrobust"):
             raise ValueError(f"cov_type must be 'nonrobust' for multinomial models, got {cov_type!r}")
         objective = MultinomialLoss(X, y, n_classes=n_classes, **common)
-        _check_every_class_present(objective, penalised=l1 > 0 or l2 > 0)
+        if not (l1 > 0 or l2 > 0):
+            _check_every_class_present(objective)
         # l2 = 0: fit θ_k = coef_k − coef_0 (the model is identified there, its Hessian non-singular)
         problem = ReferenceClassLoss(objective) if l2 == 0.0 and not penalised else objective
     else:
@@ -766,15 +767,13 @@ def _is_multiclass(y, n_classes):
     return bool(np.isfinite(top) and top > 1)
 
 
-def _check_every_class_present(objective, penalised=False):
+def _check_every_class_present(objective):
     """A class without samples of positive weight has no finite maximum-likelihood intercept.
 
-    A penalised fit allows one, as scikit-learn does (a class_weight of 0, a class absent from a
-    training fold): the penalty keeps its coefficients finite, and its unpenalised intercept only
-    falls until the class's share of the gradient is below tol.
+    Only unpenalised fits are checked.  A penalised fit allows such a class, as scikit-learn does (a
+    class_weight of 0, a class absent from a training fold): the penalty keeps its coefficients finite,
+    and its unpenalised intercept only falls until the class's share of the gradient is below tol.
     """
-    if penalised:
-        return
     missing = np.flatnonzero(~(objective.class_shares() > 0))
     if missing.size:
         raise ValueError(

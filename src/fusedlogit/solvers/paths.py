@@ -119,14 +119,12 @@ def _objective(X, y, n_classes, sample_weight, fit_intercept, backend, n_threads
     """The smooth (l2 = 0) objective that ``fit`` would build for these data."""
     from ..multinomial import MultinomialLoss
     from ..objective import LogisticLoss
-    from .fitting import _check_every_class_present, _is_multiclass
+    from .fitting import _is_multiclass
 
     common = {"sample_weight": sample_weight, "fit_intercept": fit_intercept, "backend": backend,
               "n_threads": n_threads}
-    if _is_multiclass(y, n_classes):
-        objective = MultinomialLoss(X, y, n_classes=n_classes, **common)
-        _check_every_class_present(objective, penalised=True)  # the l1 part: see that function
-        return objective
+    if _is_multiclass(y, n_classes):  # every fit here is penalised: a class without weight is allowed
+        return MultinomialLoss(X, y, n_classes=n_classes, **common)  # (see fitting._check_every_class_present)
     return LogisticLoss(X, y, **common)
 
 
