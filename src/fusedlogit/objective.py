@@ -201,6 +201,19 @@ class LogisticLoss:
         H[np.arange(m), np.arange(m)] += self.l2
         return H if self.fit_intercept else H[:m, :m]
 
+    def row_curvatures(self, coef):
+        """D_i = s_i p_i(1 − p_i) / Σs (mean reduction), (n_samples,): H = X̃ᵀ diag(D) X̃ + l2 on w."""
+        w, b = self._split(coef)
+        return self._scale * self._data.curvatures(w, b)
+
+    def sparse_columns(self):
+        """Sparse X in CSC form, made once and kept (as large as X): for solvers that walk its columns."""
+        return self._data.columns()
+
+    def sparse_column_counts(self):
+        """The stored entries of every column of sparse X, (n_features,), counted once."""
+        return self._data.column_counts()
+
     # -- what the solvers need beyond J and its derivatives ----------------------
     def converged(self, grad, tol):
         """The convergence test of ``fit``: max_j |∂J/∂coef_j| · max(1, 1/ρ_j) ≤ tol.

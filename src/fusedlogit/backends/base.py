@@ -258,6 +258,15 @@ class ArrayBackend:
         z = self.products(w, b)
         return z if self.offset is None else z + self.offset
 
+    def curvatures(self, w, b):
+        """s_i p_i (1 − p_i) for every row, float64, p_i = σ(x_i·w + b + o_i): the binary Hessian's row weights."""
+        z = self.X @ np.asarray(w, dtype=np.float64) + b
+        if self.offset is not None:
+            z = z + self.offset
+        t = np.exp(-np.abs(z))
+        c = t / ((1.0 + t) * (1.0 + t))  # p (1 − p) without cancellation where p is near 0 or 1
+        return c if self.sample_weight is None else c * self.sample_weight
+
     def null_log_likelihood(self):
         """Σ s_i log P(y_i) of the intercept-only model (with the offset) at its maximum.
 
