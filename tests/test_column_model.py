@@ -177,3 +177,32 @@ def test_columns_are_chosen_where_a_sweep_by_columns_is_cheaper():
     X, y = sparse_problem(1, n=3000, d=700, density=0.05)
     assert not decision(X, y, np.arange(600))  # 90,000 nonzeros: a sweep on H (600²) costs less
     assert not decision(sp.csr_matrix(X[:, :1]), y, None)  # one column
+
+
+def test_objectives_on_one_x_share_its_column_copy():
+    """``cv`` builds an objective per fold on the same X: one CSC copy serves them all, and it goes with them."""
+    import gc
+    import weakref
+
+    X, y = sparse_problem(2)
+    X = X.tocsr()
+    a, b = fusedlogit.LogisticLoss(X, y), fusedlogit.LogisticLoss(X, y, sample_weight=np.arange(y.size) % 2)
+    columns = a.sparse_columns()
+    assert b.sparse_columns() is columns and a.sparse_column_counts() is b.sparse_column_counts()
+    np.testing.assert_array_equal(columns.toarray(), X.toarray())
+    np.testing.assert_array_equal(a.sparse_column_counts(), X.getnnz(axis=0))
+    other = fusedlogit.LogisticLoss(X.copy(), y)
+    assert other.sparse_columns() is not columns
+    gone = weakref.ref(columns)
+    del a, b, columns
+    gc.collect()
+    assert gone() is None
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_both_backends_model_by_columns(monkeypatch, backend):
+    by_columns(monkeypatch)
+    X, y = sparse_problem(3, n=250, d=60, density=0.1)
+    res = fusedlogit.fit(X, y, l1=0.004, backend=backend)
+    assert res.converged
+    assert_kkt(X.toarray(), y, res.coef, res.intercept, l1=0.004, l2=0.0)

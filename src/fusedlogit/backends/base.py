@@ -17,6 +17,9 @@ slicing, which NumPy, scipy.sparse and dask arrays all provide.
 
 from __future__ import annotations
 
+import threading
+import weakref
+
 import numpy as np
 
 from .._threads import blas_limits
@@ -27,6 +30,38 @@ def expit(z):
     """σ(z) = 1 / (1 + e^{−z}), evaluated without overflow."""
     t = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + t), t / (1.0 + t))
+
+
+def curvature(z):
+    """σ(z)(1 − σ(z)) = e^{−|z|} / (1 + e^{−|z|})², exact in both tails."""
+    t = np.exp(-np.abs(z))
+    return t / (1.0 + t) ** 2
+
+
+class _ColumnCache:
+    """A sparse X's CSC copy and column counts, made at most once per X and shared by every backend on it
+    (``cv``'s folds build one each on the same X) for as long as any of them lives."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.csc = None
+        self.counts = None
+
+
+#: X's arrays (by address: CSR wrappers made of views of one X's arrays are that X) -> its cache, while a
+#: backend holds that cache; the backend holds X, so the memory cannot be reused meanwhile.
+_COLUMN_CACHES = weakref.WeakValueDictionary()
+_COLUMN_CACHES_LOCK = threading.Lock()
+
+
+def _column_cache(X):
+    arrays = (X.data, X.indices, X.indptr)
+    key = tuple((a.__array_interface__["data"][0], a.dtype.str, a.size, a.strides) for a in arrays) + (X.shape,)
+    with _COLUMN_CACHES_LOCK:
+        cache = _COLUMN_CACHES.get(key)
+        if cache is None:
+            cache = _COLUMN_CACHES[key] = _ColumnCache()
+        return cache
 
 
 class ArrayBackend:
@@ -261,11 +296,32 @@ class ArrayBackend:
     def curvatures(self, w, b):
         """s_i p_i (1 − p_i) for every row, float64, p_i = σ(x_i·w + b + o_i): the binary Hessian's row weights."""
         z = self.X @ np.asarray(w, dtype=np.float64) + b
-        if self.offset is not None:
-            z = z + self.offset
-        t = np.exp(-np.abs(z))
-        c = t / ((1.0 + t) * (1.0 + t))  # p (1 − p) without cancellation where p is near 0 or 1
+        c = curvature(z if self.offset is None else z + self.offset)
         return c if self.sample_weight is None else c * self.sample_weight
+
+    # -- sparse X's columns, for solvers that walk them (one copy per X, shared) -------------------
+    def _column_cache(self):
+        if getattr(self, "_columns", None) is None:
+            self._columns = _column_cache(self.X)  # held here: it lives while a backend on this X does
+        return self._columns
+
+    def columns(self):
+        """Sparse X in canonical CSC form, made once for this X (as many bytes again as X)."""
+        cache = self._column_cache()
+        with cache.lock:
+            if cache.csc is None:
+                csc = self.X.tocsc()
+                csc.sort_indices()
+                cache.csc = csc
+            return cache.csc
+
+    def column_counts(self):
+        """The stored entries of every column of sparse X, (n_features,), counted once for this X."""
+        cache = self._column_cache()
+        with cache.lock:
+            if cache.counts is None:
+                cache.counts = np.bincount(self.X.indices, minlength=self.X.shape[1])
+            return cache.counts
 
     def null_log_likelihood(self):
         """Σ s_i log P(y_i) of the intercept-only model (with the offset) at its maximum.

@@ -21,22 +21,6 @@ class CsrBackend(ArrayBackend):
     _squares = staticmethod(sparse_squares)
     _augmented_rows = staticmethod(sparse_augmented_rows)
 
-    _columns = None
-    _column_counts = None
-
-    def column_counts(self):
-        """The stored entries of every column, (n_features,), counted once."""
-        if self._column_counts is None:
-            self._column_counts = np.bincount(self.X.indices, minlength=self.X.shape[1])
-        return self._column_counts
-
-    def columns(self):
-        """X in canonical CSC form, made once (as many bytes again as X) for solvers that walk columns."""
-        if self._columns is None:
-            self._columns = self.X.tocsc()
-            self._columns.sort_indices()
-        return self._columns
-
     def _csr(self):
         X = self.X
         return X.data, X.indices, X.indptr, X.shape[1]
