@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._threads import interruptible
+from .backends import make_multinomial_backend
+from .layout import Layout
 from .objective import LogisticLoss
 
 
@@ -45,6 +47,8 @@ class MultinomialLoss(LogisticLoss):
     n_coef : int, K·(n_features + 1) with an intercept, else K·n_features
     """
 
+    _make_backend = staticmethod(make_multinomial_backend)
+
     @interruptible
     def __init__(
         self,
@@ -59,20 +63,22 @@ class MultinomialLoss(LogisticLoss):
         backend="numba",
         n_threads=None,
     ):
-        classes = "infer" if n_classes is None else n_classes
-        self._build(X, y, sample_weight, fit_intercept, l2, reduction, backend, n_threads, n_classes=classes)
+        self._build(X, y, sample_weight, fit_intercept, l2, reduction, backend, n_threads, n_classes=n_classes)
 
     def _setup(self, data, fit_intercept, l2, reduction, backend):
         super()._setup(data, fit_intercept, l2, reduction, backend)
         self.n_classes = data.n_classes
-        self.n_coef *= self.n_classes
-        self._width = self.n_features + (1 if self.fit_intercept else 0)
+        self.layout = Layout(self.n_classes, self.n_features, self.fit_intercept)  # K rows [w_k, b_k]
+        self.n_coef = self.layout.n_coef
+
+    def _label_options(self):
+        return {"n_classes": self.n_classes}
 
     # -- coefficients: flat (n_coef,) or (K, width) -------------------------------------
     def _split(self, coef, name="coef"):
         """(W (K, d), b (K,)) from coef; b = 0 without intercept."""
         a = np.asarray(coef, dtype=np.float64)
-        K, width, d = self.n_classes, self._width, self.n_features
+        K, width, d = self.n_classes, self.layout.width, self.n_features
         if a.shape not in ((self.n_coef,), (K, width)):
             raise ValueError(f"{name} must have shape ({self.n_coef},) or ({K}, {width}), got {a.shape}")
         if not np.isfinite(a).all():
@@ -156,7 +162,7 @@ class MultinomialLoss(LogisticLoss):
         That is the (centred) maximum-likelihood intercept of the model without
         features, when every class occurs.
         """
-        coef = np.zeros((self.n_classes, self._width))
+        coef = np.zeros((self.n_classes, self.layout.width))
         if self.fit_intercept:
             shares = self.class_shares()
             if np.all(shares > 0):
@@ -206,8 +212,10 @@ class ReferenceClassLoss:
 
     def __init__(self, objective):
         self.objective = objective
-        self.n_coef = objective.n_coef - objective._width
-        self._width = objective._width
+        full = objective.layout
+        self.layout = Layout(full.n_rows - 1, full.n_features, full.fit_intercept)  # classes 1..K−1
+        self.n_coef = self.layout.n_coef
+        self._width = full.width
 
     def __getattr__(self, name):  # n_features, l2, fit_intercept, n_threads, sum_weights, ...
         return getattr(self.objective, name)

@@ -37,6 +37,7 @@ from ._validation import (
 )
 from .backends import BACKENDS, make_backend
 from .backends.reference import expit
+from .layout import Layout
 
 REDUCTIONS = ("mean", "sum")
 
@@ -84,6 +85,9 @@ class LogisticLoss:
     reference to X: do not modify X while using it.
     """
 
+    #: Builds the backend from the raw inputs; ``labels`` of ``_build`` are its model-specific keywords.
+    _make_backend = staticmethod(make_backend)
+
     @interruptible
     def __init__(
         self,
@@ -111,8 +115,9 @@ class LogisticLoss:
             n_threads = check_n_threads(n_threads, _config.max_threads())
         else:
             n_threads = check_n_threads(n_threads)
-        data = make_backend(X, y, sample_weight, backend=backend, n_threads=n_threads, **labels)
+        data = self._make_backend(X, y, sample_weight, backend=backend, n_threads=n_threads, **labels)
         self._setup(data, check_bool("fit_intercept", fit_intercept), l2, reduction, backend)
+        self._requested_threads = n_threads  # as given: None lets the NumPy backend follow the caller's limits
 
     def _setup(self, data, fit_intercept, l2, reduction, backend):
         self._data = data
@@ -123,7 +128,8 @@ class LogisticLoss:
         self.n_threads = data.n_threads
         n, d = data.shape
         self.n_samples, self.n_features = n, d
-        self.n_coef = d + 1 if self.fit_intercept else d
+        self.layout = Layout(1, d, self.fit_intercept)  # one row [w, b]
+        self.n_coef = self.layout.n_coef
         if reduction == "sum":
             self.sum_weights = 1.0
         else:
@@ -200,6 +206,70 @@ class LogisticLoss:
         m = H.shape[0] - 1
         H[np.arange(m), np.arange(m)] += self.l2
         return H if self.fit_intercept else H[:m, :m]
+
+    # -- the data, as the solvers may see them ----------------------------------------
+    @property
+    def sparse(self):
+        """Whether X is a scipy.sparse matrix (then ``sparse_columns`` and ``sparse_column_counts`` exist)."""
+        return is_sparse(self._data.X)
+
+    def labels(self):
+        """The labels as a NumPy array, as the model reads them (a dask y is computed)."""
+        return np.asarray(self._data.y)
+
+    def weights(self):
+        """The sample weights s_i as a float64 NumPy array (n_samples,), ones without weights."""
+        given = self._data.sample_weight
+        return np.ones(self.n_samples) if given is None else np.asarray(given, dtype=np.float64)
+
+    def label_range(self):
+        """(min, max) of the labels over the rows of positive weight, as floats (a dask y: computed here)."""
+        y, weights = self._data.y, self._data.sample_weight
+        if weights is not None:
+            y = y[weights > 0]
+        return float(y.min()), float(y.max())
+
+    def row_products(self, rows, coef):
+        """X[rows] @ coefᵀ in float64, (len(rows), k), for k rows of feature coefficients (k, n_features).
+
+        A gather of those rows only (dense, CSR or dask): callers bound ``rows``.
+        """
+        z = self._data.X[rows] @ coef.T
+        return np.asarray(z.compute() if hasattr(z, "compute") else z, dtype=np.float64)
+
+    def largest_weight(self):
+        """max_i s_i as a float, None without weights (a dask vector: computed here)."""
+        given = self._data.sample_weight
+        if given is None:
+            return None
+        top = given.max()
+        return float(top.compute() if hasattr(top, "compute") else top)
+
+    def weights_divided(self, c):
+        """This objective with sample weights s_i / c; X, y and the caller's weights are shared, not touched.
+
+        The backends form their sums from their own weight vector, so the copy
+        gets a shallow copy of the data with a new, scaled vector (exact for c
+        a power of two).
+        """
+        import copy
+
+        data = copy.copy(self._data)
+        data.sample_weight = self._data.sample_weight / np.asarray(c, dtype=self._data.sample_weight.dtype)
+        other = copy.copy(self)
+        other._data = data
+        return other
+
+    def reweighted(self, sample_weight):
+        """The same model on the same X and labels (shared, not copied) with these sample weights."""
+        other = object.__new__(type(self))
+        other._build(self._data.X, self._data.y, sample_weight, self.fit_intercept, self.l2, self.reduction,
+                     self.backend, self._requested_threads, **self._label_options())
+        return other
+
+    def _label_options(self):
+        """What ``_build`` needs besides X, y and the weights to make this model again."""
+        return {"offset": self._data.offset}
 
     def row_curvatures(self, coef):
         """D_i = s_i p_i(1 − p_i) / Σs (mean reduction), (n_samples,): H = X̃ᵀ diag(D) X̃ + l2 on w."""

@@ -28,10 +28,8 @@ with needs_extra("fusedlogit.sklearn", "scikit-learn", "sklearn"):
 from .backends.reference import expit
 from .exceptions import ConvergenceWarning
 from ._validation import as_offset
-from .multinomial import MultinomialLoss
-from .objective import LogisticLoss
+from .model import build_objective, start_point
 from .solvers import SOLVERS, fit
-from .solvers.fitting import start_point
 
 PENALTIES = ("l2", "l1", "elasticnet", None)
 
@@ -205,7 +203,7 @@ class LogisticRegression(_LogisticClassifier):
         labels = _encode(y, self.classes_, X.dtype)
         if K > 2 and offset is not None:
             raise ValueError("offset is not supported for more than two classes")
-        if K > 2 and not penalised:  # a penalty keeps such a class finite (see _check_every_class_present)
+        if K > 2 and not penalised:  # a penalty keeps such a class finite (see model.check_every_class_present)
             empty = np.flatnonzero(np.bincount(labels, weights=sample_weight, minlength=K) == 0)
             if empty.size:
                 raise ValueError(
@@ -213,20 +211,13 @@ class LogisticRegression(_LogisticClassifier):
                     "sample_weight): without a penalty its coefficients have no finite value; use a finite C"
                 )
         if self.max_iter == 0:  # scikit-learn's meaning: no iteration, keep the start point
-            if K == 2:
-                objective = LogisticLoss(
-                    X, labels, sample_weight=sample_weight, offset=offset, fit_intercept=self.fit_intercept
-                )
-            else:
-                objective = MultinomialLoss(
-                    X, labels, n_classes=K, sample_weight=sample_weight, fit_intercept=self.fit_intercept
-                )
-            start = start_point(objective, coef0, intercept0).reshape(rows, -1)
+            objective = build_objective(X, labels, n_classes=None if K == 2 else K, sample_weight=sample_weight,
+                                        offset=offset, fit_intercept=self.fit_intercept, penalised=True)
+            start = start_point(objective, coef0, intercept0)
             warnings.warn("max_iter=0: no iteration was run; coef_ is the start point", SklearnConvergenceWarning,
                           stacklevel=2)
-            d = X.shape[1]
-            self.coef_ = start[:, :d].astype(X.dtype)
-            self.intercept_ = (start[:, d] if self.fit_intercept else np.zeros(rows)).astype(X.dtype)
+            self.coef_ = objective.layout.features(start).astype(X.dtype)
+            self.intercept_ = objective.layout.intercepts(start).astype(X.dtype)
             self.n_iter_ = np.array([0])
             return self
         with _sklearn_warnings():

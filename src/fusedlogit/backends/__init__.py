@@ -19,8 +19,9 @@ ask which kind of data they have::
 ``ChunkedBackend``     dask arrays: any in-memory backend per row chunk (``chunked``)
 =====================  ===========================================================
 
-``make_backend`` is the one place that looks at the kind of input.  A new
-data kind is a new ``ArrayBackend`` subclass and one line there.
+``_backend_class`` is the one place that looks at the kind of input (for
+``make_backend`` and ``make_multinomial_backend``).  A new data kind is a new
+``ArrayBackend`` subclass and one line there.
 """
 
 from __future__ import annotations
@@ -37,27 +38,35 @@ BACKENDS = {
     "numpy": (ReferenceBackend, SparseReferenceBackend),
 }
 
-__all__ = ["ArrayBackend", "BACKENDS", "CsrBackend", "DenseBackend", "ReferenceBackend", "make_backend"]
+__all__ = [
+    "ArrayBackend", "BACKENDS", "CsrBackend", "DenseBackend", "ReferenceBackend", "make_backend",
+    "make_multinomial_backend",
+]
 
 
-def make_backend(X, y, sample_weight, *, offset=None, backend="numba", n_threads=None, n_classes=None):
-    """The backend for this input: validated and converted once, here.
+def _backend_class(X, backend, n_threads):
+    """(class, its build options) for this input: the one place that looks at the kind of X.
 
     backend: "numba" (fused kernels) or "numpy" (reference).  Dask X is split
     by rows, each chunk computed by that backend's dense class; scipy.sparse X
-    goes to its sparse class; anything else is a dense array.  ``n_classes``
-    (an int, or "infer") asks for multinomial labels (``build_multinomial``).
+    goes to its sparse class; anything else is a dense array.
     """
     check_choice("backend", backend, BACKENDS)
     dense, sparse = BACKENDS[backend]
     if is_dask_array(X):
         from .chunked import ChunkedBackend
 
-        cls, options = ChunkedBackend, {"n_threads": n_threads, "inner": dense}
-    else:
-        cls, options = (sparse if is_sparse(X) else dense), {"n_threads": n_threads}
-    if n_classes is not None:
-        if offset is not None:
-            raise ValueError("offset is not supported for multinomial models")
-        return cls.build_multinomial(X, y, sample_weight, n_classes=None if n_classes == "infer" else n_classes, **options)
+        return ChunkedBackend, {"n_threads": n_threads, "inner": dense}
+    return (sparse if is_sparse(X) else dense), {"n_threads": n_threads}
+
+
+def make_backend(X, y, sample_weight, *, offset=None, backend="numba", n_threads=None):
+    """The binary model's backend for this input (labels y in [0, 1]): validated and converted once, here."""
+    cls, options = _backend_class(X, backend, n_threads)
     return cls.build(X, y, sample_weight, offset=offset, **options)
+
+
+def make_multinomial_backend(X, y, sample_weight, *, n_classes=None, backend="numba", n_threads=None):
+    """The multinomial model's backend (``build_multinomial``): K = ``n_classes``, or inferred from y if None."""
+    cls, options = _backend_class(X, backend, n_threads)
+    return cls.build_multinomial(X, y, sample_weight, n_classes=n_classes, **options)

@@ -25,22 +25,19 @@ import numpy as np
 
 from .._threads import blas_limits, fit_threads
 from .._validation import (
-    as_numeric_array,
     check_bool,
     check_choice,
     check_max_iter,
     check_l2,
-    check_n_classes,
     check_penalty,
     check_penalty_weights,
     check_positive,
     check_tol,
-    is_dask_array,
 )
 from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning, SeparationWarning
 from ..multinomial import MultinomialLoss, ReferenceClassLoss
-from ..objective import LogisticLoss
+from ..model import build_objective, centred, start_point
 from .common import SolverOptions, SolverOutput
 from .gd import gradient_descent
 from .inference import COV_TYPES, group_codes, sandwich
@@ -569,28 +566,22 @@ def fit(
     if callback is not None and not callable(callback):
         raise ValueError("callback must be callable or None")
 
-    multinomial = _is_multiclass(y, n_classes)
-    common = {"sample_weight": sample_weight, "fit_intercept": fit_intercept, "backend": backend,
-              "n_threads": n_threads, "l2": 0.0 if penalised else l2}  # penalised: the Penalty carries l2
+    objective = build_objective(
+        X, y, n_classes=n_classes, sample_weight=sample_weight, offset=offset, fit_intercept=fit_intercept,
+        l2=0.0 if penalised else l2, backend=backend, n_threads=n_threads, penalised=l1 > 0 or l2 > 0,
+    )  # penalised (solver "cd"): the Penalty carries l2
+    multinomial = isinstance(objective, MultinomialLoss)
+    problem = objective
     if multinomial:
-        if offset is not None:
-            raise ValueError("offset is not supported for multinomial models")
         if cov_type not in (None, "nonrobust"):
             raise ValueError(f"cov_type must be 'nonrobust' for multinomial models, got {cov_type!r}")
-        objective = MultinomialLoss(X, y, n_classes=n_classes, **common)
-        if not (l1 > 0 or l2 > 0):
-            _check_every_class_present(objective)
-        # l2 = 0: fit θ_k = coef_k − coef_0 (the model is identified there, its Hessian non-singular)
-        problem = ReferenceClassLoss(objective) if l2 == 0.0 and not penalised else objective
-    else:
-        objective = problem = LogisticLoss(X, y, offset=offset, **common)
-        if objective.fit_intercept:
-            _check_both_labels(objective)
+        if l2 == 0.0 and not penalised:  # fit θ_k = coef_k − coef_0: identified there, its Hessian non-singular
+            problem = ReferenceClassLoss(objective)
     if objective.n_coef == 0:
         raise ValueError("X has no columns and fit_intercept=False: there is no coefficient to fit")
     if (cov_type == "cluster") != (groups is not None):
         raise ValueError("groups is needed for cov_type='cluster', and only there")
-    clusters = group_codes(groups, objective.n_samples, objective.sample_weight) if cov_type == "cluster" else None
+    clusters = group_codes(groups, objective.n_samples, objective.weights()) if cov_type == "cluster" else None
     names = _feature_names(feature_names, X, objective.n_features)
     name = "cd" if penalised else resolve_solver(solver, problem.n_coef, multinomial)
     if penalised:
@@ -649,7 +640,7 @@ def fit(
             warnings.warn(message, ConvergenceWarning, stacklevel=2)
         stderr = np.full(problem.n_coef, np.nan) if cov is None else np.sqrt(np.diag(cov))
         if multinomial:
-            full = _centred(problem, coef, penalty.weights if penalised else None)
+            full = centred(problem, coef, penalty.weights if penalised else None)
             d = objective.n_features
             w, b = full[:, :d].copy(), (full[:, d].copy() if objective.fit_intercept else np.zeros(full.shape[0]))
             stderr = stderr.reshape(-1, full.shape[1]) if problem is not objective else np.full(
@@ -717,91 +708,6 @@ def _feature_names(names, X, d):
     return names
 
 
-def start_point(objective, coef0=None, intercept0=None):
-    """The start point: ``objective.initial_coef()`` with the caller's coef0 and intercept0 put in.
-
-    Binary: coef0 (d,), intercept0 a number; multinomial: coef0 (K, d), intercept0 (K,).
-    """
-    start = objective.initial_coef()
-    d = objective.n_features
-    classes = getattr(objective, "n_classes", None)
-    rows = start.reshape(classes or 1, -1)  # a view: writing rows writes start
-    if coef0 is not None:
-        coef0 = np.asarray(coef0, dtype=np.float64)
-        shape = (d,) if classes is None else (classes, d)
-        if coef0.shape != shape:
-            what = "(n_features,)" if classes is None else "(n_classes, n_features)"
-            raise ValueError(f"coef0 must have shape {shape} = {what}, got {coef0.shape}")
-        if not np.isfinite(coef0).all():
-            raise ValueError("coef0 contains NaN or infinity")
-        rows[:, :d] = coef0
-    if intercept0 is not None:
-        if not objective.fit_intercept:
-            raise ValueError("intercept0 needs fit_intercept=True")
-        if classes is None:
-            if isinstance(intercept0, (bool, np.bool_)) or not np.isfinite(float(intercept0)):
-                raise ValueError(f"intercept0 must be a finite number, got {intercept0!r}")
-        else:
-            intercept0 = np.asarray(intercept0, dtype=np.float64)
-            if intercept0.shape != (classes,) or not np.isfinite(intercept0).all():
-                raise ValueError(f"intercept0 must be {classes} finite numbers (one per class), got {intercept0!r}")
-        rows[:, d] = intercept0
-    return start
-
-
-def _is_multiclass(y, n_classes):
-    """Whether ``fit`` fits the multinomial model (see its n_classes)."""
-    if n_classes is not None:
-        return check_n_classes(n_classes) >= 3
-    if np.ndim(y) == 2:
-        return True
-    if np.ndim(y) != 1 or len(y) == 0:
-        return False  # the binary validation names what is wrong
-    if is_dask_array(y):
-        top = float(y.max().compute())
-    else:
-        labels = as_numeric_array("y", y)
-        if labels.dtype.kind not in "biuf":
-            return False
-        top = float(np.max(labels))
-    return bool(np.isfinite(top) and top > 1)
-
-
-def _check_every_class_present(objective):
-    """A class without samples of positive weight has no finite maximum-likelihood intercept.
-
-    Only unpenalised fits are checked.  A penalised fit allows such a class, as scikit-learn does (a
-    class_weight of 0, a class absent from a training fold): the penalty keeps its coefficients finite,
-    and its unpenalised intercept only falls until the class's share of the gradient is below tol.
-    """
-    missing = np.flatnonzero(~(objective.class_shares() > 0))
-    if missing.size:
-        raise ValueError(
-            f"y: class {int(missing[0])} of 0..{objective.n_classes - 1} has no samples (of positive weight); "
-            "label the classes 0..K-1, e.g. with np.unique(y, return_inverse=True)"
-        )
-
-
-def _check_both_labels(objective):
-    """With an intercept, labels all 0 (or all 1) have no finite optimum: the intercept runs off to ∓∞.
-
-    Whatever l1 and l2 (the intercept is not penalised), so ``fit`` refuses
-    them, as scikit-learn does.  Rows of weight 0 do not count.  Without an
-    intercept the penalised (and often the unpenalised) problem has a finite
-    minimiser, and is fitted.
-    """
-    y, weights = objective.y, objective.sample_weight
-    if weights is not None:
-        y = y[weights > 0]
-    low, high = float(y.min()), float(y.max())  # a dask y: computed here
-    if high == 0.0 or low == 1.0:
-        raise ValueError(
-            f"y: every sample (of positive weight) has label {int(low)}, so the intercept has no finite "
-            "estimate (maximum-likelihood or penalised: it is not penalised); fit needs samples of both "
-            "classes (or fit_intercept=False)"
-        )
-
-
 #: ``_flat_separating_direction``: a direction whose curvature at the solution is at most this
 #: fraction of its curvature at the start (every row it moves has p(1−p) ≲ 1e-10 there) is flat.
 FLAT_CURVATURE_RATIO = 1e-10
@@ -845,25 +751,6 @@ def _flat_separating_direction(problem, coef):
         keep = lam > START_RANGE_RATIO * lam[-1]
         basis = vectors[:, keep] / np.sqrt(lam[keep])  # H₀-orthonormal directions
         return bool(np.linalg.eigvalsh(basis.T @ H @ basis)[0] <= FLAT_CURVATURE_RATIO)
-
-
-def _centred(problem, coef, weights=None):
-    """The (K, width) multinomial solution with the unpenalised columns centred (Σ_k coef[k, j] = 0).
-
-    From θ (l2 = 0: the reference-class problem) every column is centred.
-    Otherwise the columns of zero penalty weight (``weights``, the flat π of
-    ``penalised.coefficient_weights``; by default the intercept alone) are
-    determined only up to a shift shared by the classes, and are centred;
-    the penalised ones are fixed by the penalty (with l2 alone, Σ_k w_k = 0).
-    """
-    if isinstance(problem, ReferenceClassLoss):
-        full = problem.embed(coef).reshape(problem.n_classes, -1)
-        return full - full.mean(axis=0)
-    full = np.array(coef, dtype=np.float64).reshape(problem.n_classes, -1)
-    free = np.zeros(full.shape[1], dtype=bool) if weights is None else weights.reshape(full.shape)[0] == 0
-    free[-1] |= problem.fit_intercept
-    full[:, free] -= full[:, free].mean(axis=0)
-    return full
 
 
 def _mle_covariance(objective, coef, grad, converged):

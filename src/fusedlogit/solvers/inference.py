@@ -29,8 +29,6 @@ near 1 instead of under- or overflowing.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from .._validation import as_groups
@@ -85,26 +83,16 @@ def _factorise(labels):
 def _unit_weights(objective):
     """(c, the objective with sample weights s_i / c): c = 2^(e−1) ≤ max s_i < 2^e, so s_i / c < 2.
 
-    A power of two keeps s_i / c exact.  The backends form the scores
-    s_i (p_i − y_i) from their own weight vector, so the copy gets a shallow
-    copy of the objective's data with a new, scaled vector (X, y and the
+    A power of two keeps s_i / c exact (``weights_divided``: X, y and the
     caller's weights are shared and not touched).
     """
-    weights = objective.sample_weight
-    if weights is None:
-        return 1.0, objective
-    top = weights.max()
-    top = float(top.compute() if hasattr(top, "compute") else top)  # dask
-    if not top > 0:
+    top = objective.largest_weight()
+    if top is None or not top > 0:
         return 1.0, objective
     c = float(np.ldexp(0.5, int(np.frexp(top)[1])))  # 2^(e−1) ≤ top < 2^e, and finite up to top ~ 1.8e308
     if c == 1.0:
         return 1.0, objective
-    data = copy.copy(objective._data)
-    data.sample_weight = weights / np.asarray(c, dtype=weights.dtype)
-    unit = copy.copy(objective)
-    unit._data = data
-    return c, unit
+    return c, objective.weights_divided(c)
 
 
 def sandwich(objective, coef, bread, cov_type, groups=None):

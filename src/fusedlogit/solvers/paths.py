@@ -30,6 +30,7 @@ from .._threads import fit_threads
 from .._validation import check_choice, check_max_iter, check_penalty, check_penalty_weights, check_tol
 from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning
+from ..model import build_objective
 from .common import SolverOptions
 from .penalised import Penalty, coefficient_weights, proximal_newton
 
@@ -116,16 +117,9 @@ class CVResult:
 
 
 def _objective(X, y, n_classes, sample_weight, fit_intercept, backend, n_threads):
-    """The smooth (l2 = 0) objective that ``fit`` would build for these data."""
-    from ..multinomial import MultinomialLoss
-    from ..objective import LogisticLoss
-    from .fitting import _is_multiclass
-
-    common = {"sample_weight": sample_weight, "fit_intercept": fit_intercept, "backend": backend,
-              "n_threads": n_threads}
-    if _is_multiclass(y, n_classes):  # every fit here is penalised: a class without weight is allowed
-        return MultinomialLoss(X, y, n_classes=n_classes, **common)  # (see fitting._check_every_class_present)
-    return LogisticLoss(X, y, **common)
+    """The smooth (l2 = 0) objective that ``fit`` would build for these data; every fit here is penalised."""
+    return build_objective(X, y, n_classes=n_classes, sample_weight=sample_weight, fit_intercept=fit_intercept,
+                           backend=backend, n_threads=n_threads, penalised=True)
 
 
 def check_l1_ratio(l1_ratio, allow_zero):
@@ -177,16 +171,15 @@ def alpha_grid(top, n_alphas, alpha_min_ratio):
 
 def run_path(objective, weights, l1_ratio, alphas, coef0, options, label="path"):
     """Fits at each α of the decreasing ``alphas`` with warm starts and strong sets; a PathResult."""
-    d = objective.n_features
-    width = d + 1 if objective.fit_intercept else d
-    rows = objective.n_coef // width
+    layout = objective.layout
+    rows = layout.n_rows
     n = alphas.size
     coefs = np.zeros((n, objective.n_coef))
     n_iter, converged = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
     loss, grad_max = np.zeros(n), np.zeros(n)
     coef = np.array(coef0, dtype=np.float64)
     previous_l1, unpenalised = None, None
-    feature_weights = weights.reshape(rows, width)[0, :d]
+    feature_weights = layout.features(weights)[0]
     quiet = dataclasses.replace(options, verbose=False)  # one line per α, not per iteration
     start = time.perf_counter()
     for i, alpha in enumerate(alphas):
@@ -195,7 +188,7 @@ def run_path(objective, weights, l1_ratio, alphas, coef0, options, label="path")
         columns = None
         if previous_l1 is not None:  # the sequential strong set, from ∇S at the previous solution
             g = unpenalised[1] + penalty.smooth_gradient(coef)
-            largest = np.abs(g.reshape(rows, width)[:, :d]).max(axis=0)
+            largest = layout.largest_by_feature(g)
             columns = np.flatnonzero(largest >= feature_weights * (2.0 * l1 - previous_l1))
         out = proximal_newton(objective, penalty, coef, quiet, columns, unpenalised)
         coef, unpenalised = out.coef, out.unpenalised
@@ -204,18 +197,17 @@ def run_path(objective, weights, l1_ratio, alphas, coef0, options, label="path")
         grad_max[i] = float(np.max(np.abs(out.grad)))
         previous_l1 = l1
         if options.verbose:
-            nonzero = int(np.count_nonzero(coef.reshape(rows, width)[:, :d]))
+            nonzero = int(np.count_nonzero(layout.features(coef)))
             print(
                 f"[{label}] {i + 1:3d}/{n}  alpha {alpha:.4e}  nonzero {nonzero:6d}  iterations {out.n_iter:3d}  "
                 f"loss {out.loss:.10e}  max|subgrad| {grad_max[i]:.2e}  ({time.perf_counter() - start:.2f} s)",
                 flush=True,
             )
-    full = coefs.reshape(n, rows, width)
+    full = layout.rows(coefs)  # (n, rows, width): a view, centred in place
     if rows > 1:  # multinomial: the unpenalised columns are determined up to a shift shared by the classes
-        free = weights.reshape(rows, width)[0] == 0
+        free = layout.rows(weights)[0] == 0
         full[:, :, free] -= full[:, :, free].mean(axis=1, keepdims=True)
-    w = full[:, :, :d]
-    b = full[:, :, d] if objective.fit_intercept else np.zeros((n, rows))
+    w, b = layout.features(coefs), layout.intercepts(coefs)
     if rows == 1:
         w, b = w[:, 0, :], b[:, 0]
     return PathResult(
@@ -411,16 +403,13 @@ def _held_out_scores(objective, result, test, targets, test_weight, scoring):
     """
     from scipy.special import log_softmax
 
-    X = objective.X
     n_alphas = result.alphas.size
     multinomial = result.coef.ndim == 3
     coef = result.coef.reshape(-1, objective.n_features)  # (n_alphas · classes, d)
     intercept = result.intercept.reshape(1, n_alphas, -1)
     margins = []
     for lo in range(0, test.size, SCORE_ROWS):
-        rows = X[test[lo : lo + SCORE_ROWS]]  # a bounded gather of held-out rows (dense, CSR or dask)
-        z = rows @ coef.T
-        z = np.asarray(z.compute() if hasattr(z, "compute") else z, dtype=np.float64)
+        z = objective.row_products(test[lo : lo + SCORE_ROWS], coef)  # a bounded gather of held-out rows
         margins.append(z.reshape(z.shape[0], n_alphas, -1) + intercept)
     row, labels, share = targets
     z = np.concatenate(margins)[row]  # (split rows, n_alphas, classes)
@@ -545,7 +534,7 @@ def cv(
         weights = coefficient_weights(
             check_penalty_weights(penalty_weights, objective.n_features), objective.n_coef, objective.fit_intercept
         )
-        targets = np.asarray(objective.y)
+        targets = objective.labels()
         n_classes_fit = getattr(objective, "n_classes", None)  # None: the binary model
         multinomial = n_classes_fit is not None
         # stratified by the most probable label: a soft binary label by t > 1/2, a soft row by its argmax
@@ -555,8 +544,7 @@ def cv(
             nearest = (targets if multinomial else targets > 0.5).astype(np.int64)
         pairs = make_folds(folds, objective.n_samples, seed, nearest)
         grids = [_grid(objective, weights, r, alphas, n_alphas, alpha_min_ratio, quiet)[0] for r in ratios]
-        given = objective.sample_weight
-        base = np.ones(objective.n_samples) if given is None else np.asarray(given, dtype=np.float64)
+        base = objective.weights()
 
         for f, (train, test) in enumerate(pairs):
             for name, rows in (("training", train), ("held-out", test)):
@@ -578,8 +566,7 @@ def cv(
             train, test = pairs[f]
             keep = np.zeros(objective.n_samples)  # every row outside ``train`` weighs 0 in this fold's fits
             keep[train] = base[train]
-            fold_objective = _objective(objective.X, objective.y, getattr(objective, "n_classes", None), keep,
-                                        objective.fit_intercept, backend, n_threads)
+            fold_objective = objective.reweighted(keep)
             scores = []
             held_out = _held_out_targets(targets[test], multinomial, n_classes_fit)
             for r, grid in zip(ratios, grids):

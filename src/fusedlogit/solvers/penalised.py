@@ -133,7 +133,6 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
     ``unpenalised``: (F, ∇F) at coef0 if known (saves a pass); the output's
     ``unpenalised`` is that pair at its coef.
     """
-    from .._validation import is_sparse
     from .newton import row_subsample
     from .newton_core import MAX_BACKTRACKS, armijo_accepts, rounding_slack
 
@@ -145,7 +144,7 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
     working = WorkingSet(objective, penalty, coef, g, columns)
     # a subsample's Hessian: accurate for dense rows (Newton's), too noisy over sparse columns, whose
     # Hessian over the working set is cheap anyway (only the set's nonzeros of each row are multiplied)
-    sparse = is_sparse(objective.X)
+    sparse = objective.sparse
     sample = None if sparse else row_subsample(objective)
     model, k, status = None, 0, None
     while True:
@@ -478,18 +477,16 @@ class WorkingSet:
     """
 
     def __init__(self, objective, penalty, coef, g, columns):
-        d = objective.n_features
-        self.n_features = d
-        self.width = d + 1 if objective.fit_intercept else d
-        self.n_rows = objective.n_coef // self.width  # classes (1 for the binary model)
-        shape = (self.n_rows, self.width)
-        feature_weights = penalty.weights.reshape(shape)[:, :d].max(axis=0)
+        layout = self.layout = objective.layout
+        d = self.n_features = layout.n_features
+        self.n_rows = layout.n_rows  # classes (1 for the binary model)
+        feature_weights = layout.largest_by_feature(penalty.weights)
         self.chosen = feature_weights == 0  # the unpenalised features
-        self.chosen |= (coef.reshape(shape)[:, :d] != 0.0).any(axis=0)  # and the support
+        self.chosen |= (layout.features(coef) != 0.0).any(axis=0)  # and the support
         if columns is None and objective.n_coef <= FULL_MODEL_MAX_COEF:
             self.chosen[:] = True
         else:
-            largest = np.abs(g.reshape(shape)[:, :d]).max(axis=0)
+            largest = layout.largest_by_feature(g)
             start = np.zeros(d, dtype=bool)
             if columns is not None:
                 start[np.asarray(columns, dtype=np.int64)] = True
@@ -509,19 +506,16 @@ class WorkingSet:
 
     def _set_index(self):
         self.features = None if self.chosen.all() else np.flatnonzero(self.chosen)
-        cols = np.arange(self.n_features) if self.features is None else self.features
-        per_row = np.append(cols, self.n_features) if self.width > self.n_features else cols
-        self.index = (np.arange(self.n_rows)[:, None] * self.width + per_row[None, :]).ravel()
+        self.index = self.layout.flat_index(self.features)
 
     def grow(self, coef, sub, tol):
         """Add the support and the worst violators outside; whether the set changed."""
         if self.features is None:
             return False
-        d, shape = self.n_features, (self.n_rows, self.width)
         before = int(self.chosen.sum())
-        self.chosen |= (coef.reshape(shape)[:, :d] != 0.0).any(axis=0)
+        self.chosen |= (self.layout.features(coef) != 0.0).any(axis=0)
         scaled = np.abs(sub) * self.scale  # |∂_j| max(1, 1/ρ_j), as objective.converged measures it
-        violation = scaled.reshape(shape)[:, :d].max(axis=0)
+        violation = self.layout.largest_by_feature(scaled)
         inside = float(np.max(scaled[self.index], initial=0.0))
         outside = np.flatnonzero(~self.chosen & (violation > max(inside, tol)))
         if outside.size:

@@ -48,7 +48,7 @@ class StandardisedObjective:
 
         self.objective = objective
         self.fit_intercept = objective.fit_intercept
-        self._width = objective.n_features + (1 if self.fit_intercept else 0)  # one class's [w, b]
+        self._width = objective.layout.width  # one class's [w, b]
         mean, rms = (row_subsample(objective) or objective).column_moments()
         scale = rms.copy()
         if self.fit_intercept:
