@@ -202,7 +202,7 @@ def test_no_penalty_builds_no_covariance_and_does_not_warn(cancer, monkeypatch, 
     X, y = cancer
     X = X[:, :5]
     expected = fusedlogit.fit(X, y, tol=1e-12).coef
-    monkeypatch.setattr(fitting, "_mle_covariance", _refuse)
+    monkeypatch.setattr(fitting, "mle_covariance", _refuse)
     monkeypatch.setattr(fitting, "sandwich", _refuse)
     monkeypatch.setattr(fitting, "INFERENCE_MAX_COEF", 2)  # the "stderr are not computed" warning's threshold
     with warnings.catch_warnings():
@@ -218,7 +218,7 @@ def test_fit_without_covariance(cancer, monkeypatch):
     X, y = cancer
     X = X[:, :5]
     full = fusedlogit.fit(X, y)
-    monkeypatch.setattr(fitting, "_mle_covariance", _refuse)
+    monkeypatch.setattr(fitting, "mle_covariance", _refuse)
     bare = fusedlogit.fit(X, y, cov_type=None)
     np.testing.assert_array_equal(bare.coef, full.coef)
     assert bare.cov_type is None and np.isnan(bare.stderr).all() and np.all(np.isfinite(full.stderr))

@@ -743,7 +743,7 @@ def source_fingerprint():
     """sha256 (12 hex) of the solver files, since src/ changes while this runs."""
     root = Path(__file__).resolve().parent.parent / "solvers"
     out = {}
-    for name in ("penalised.py", "paths.py", "cd_core.py", "fitting.py"):
+    for name in ("penalised.py", "paths.py", "cv.py", "cd_core.py", "fitting.py", "registry.py"):
         p = root / name
         if p.exists():
             out[name] = hashlib.sha256(p.read_bytes()).hexdigest()[:12]

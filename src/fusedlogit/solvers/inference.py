@@ -29,9 +29,18 @@ near 1 instead of under- or overflowing.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from .._threads import blas_limits
 from .._validation import as_groups
+from ..exceptions import SeparationWarning
+
+#: Standard errors need the dense n_coef × n_coef Hessian and its inverse
+#: (about 3 · 8 · n_coef² bytes of working memory, 0.6 GB here): above this many
+#: coefficients ``fit`` computes neither, nor the separation test.
+INFERENCE_MAX_COEF = 5000
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
 
@@ -136,3 +145,83 @@ def format_table(header, rows):
         return "  ".join(str(v).ljust(widths[0]) if j == 0 else str(v).rjust(widths[j]) for j, v in enumerate(r))
 
     return [line(header), "-" * len(line(header))] + [line(r) for r in rows]
+
+
+#: ``flat_separating_direction``: a direction whose curvature at the solution is at most this
+#: fraction of its curvature at the start (every row it moves has p(1−p) ≲ 1e-10 there) is flat.
+FLAT_CURVATURE_RATIO = 1e-10
+#: ... among the directions whose curvature at the start is above this fraction of the largest
+#: (below it, columns that are (nearly) collinear in X̃, which flatten H wherever it is taken).
+START_RANGE_RATIO = 1e-10
+
+SINGULAR_SEPARATION_MESSAGE = (
+    "separation: with l2=0 the classes are (quasi-)perfectly separable, so the maximum-likelihood estimate "
+    "does not exist: the Hessian at the returned coefficients is singular along a direction that moves the "
+    "margins of rows predicted with certainty (the loss keeps decreasing along it); the finite coefficients "
+    "returned are arbitrary in that direction and stderr is NaN; use l2 > 0"
+)
+
+
+def flat_separating_direction(problem, coef):
+    """Whether H(coef), singular at a converged l2 = 0 point, is flat where H at the start is not.
+
+    Newton's separation test (``newton_core.is_separated``) needs a Newton
+    step, and where H is numerically singular its shifted factor caps that
+    step below the test's threshold: a first-order solver (lbfgs) that runs
+    far along a separating direction before ∇J ≤ tol stops there unflagged.
+    Such a direction v moves margins (vᵀH₀v > 0 at the start, where no row
+    is saturated) yet has vᵀHv ≈ 0, because every row it moves is predicted
+    with certainty; a direction of collinear columns is flat in H₀ too.  So:
+    the smallest generalised eigenvalue of (H, H₀) on the range of H₀, both
+    equilibrated by diag H₀, is at most ``FLAT_CURVATURE_RATIO``.  Costs two
+    Hessians and an eigendecomposition, and runs only where H did not factor.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # huge columns: H overflows, and is not judged
+        H0 = problem.hessian(problem.initial_coef())
+        H = problem.hessian(coef)
+        scale = np.sqrt(np.diag(H0))
+        scale[~(scale > 0)] = 1.0
+        H0 = H0 / scale[:, None] / scale[None, :]
+        H = H / scale[:, None] / scale[None, :]
+    if not (np.all(np.isfinite(H0)) and np.all(np.isfinite(H))):
+        return False
+    with blas_limits(problem.n_threads):
+        lam, vectors = np.linalg.eigh(H0)
+        keep = lam > START_RANGE_RATIO * lam[-1]
+        basis = vectors[:, keep] / np.sqrt(lam[keep])  # H₀-orthonormal directions
+        return bool(np.linalg.eigvalsh(basis.T @ H @ basis)[0] <= FLAT_CURVATURE_RATIO)
+
+
+def mle_covariance(objective, coef, grad, converged):
+    """(cov, separated): cov = (S · H_J)⁻¹, the inverse Hessian of Σ s_i ℓ_i (l2 = 0), or None.
+
+    None when H is singular or the separation test fires (then ``separated``).
+
+    H_J is factored by ``newton_core.factor_hessian`` without a shift
+    (equilibrated Cholesky: accurate even for cond(H) ~ 1e12 from column
+    scales), and the separation test is ``newton_core.is_separated``, the
+    same as for ``fit_many`` and ``fusedlogit.jit``.
+    """
+    from .newton import HessianFactor
+    from .newton_core import MAX_SHIFTS, is_separated
+
+    H = objective.hessian(coef)
+    exact = HessianFactor(H, max_shifts=1)
+    move = 0.0
+    if converged:
+        factor = exact if exact.factored else HessianFactor(H, MAX_SHIFTS)
+        move = objective.max_margin_move(factor.newton_step(grad))
+    saturated = not converged and objective.saturated(coef)
+    if is_separated(converged, move, saturated):
+        warnings.warn(
+            "separation: with l2=0 the classes are (quasi-)perfectly separable, so the maximum-likelihood "
+            "estimate does not exist (the loss keeps decreasing as |coef| grows); the finite coefficients "
+            "returned are arbitrary in that direction and stderr is NaN; use l2 > 0",
+            SeparationWarning,
+            stacklevel=3,
+        )
+        return None, True
+    if not exact.factored:
+        return None, False
+    with blas_limits(objective.n_threads):  # O(n_coef³): BLAS does the work here
+        return exact.inverse() / objective.sum_weights, False
