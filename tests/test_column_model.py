@@ -1,4 +1,4 @@
-"""The column-by-column quadratic model of sparse binary L1 fits (``penalised.ColumnModel``).
+"""The column-by-column quadratic model of sparse binary L1 fits (``cd_models.ColumnModel``).
 
 On sparse X a working set of more than ``COLUMN_MODEL_MIN_COEF`` coefficients
 is modelled from X's columns and the rows' curvatures, never forming H.  It
@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 import fusedlogit
-from fusedlogit.solvers import penalised
+from fusedlogit.solvers import cd_models, penalised
 from test_l1 import assert_kkt, assert_same_minimiser
 
 
@@ -48,8 +48,8 @@ def models(seed, fit_intercept, weighted, offset, dtype, features):
     penalty = penalised.Penalty(0.01, 0.05, pi)
     coef = rng.normal(size=objective.n_coef) * 0.5
     working = _Working(features, X.shape[1], fit_intercept)
-    dense = penalised.HessianModel(objective, penalty, coef, working)
-    columns = penalised.ColumnModel(objective, penalty, coef, working)
+    dense = cd_models.HessianModel(objective, penalty, coef, working)
+    columns = cd_models.ColumnModel(objective, penalty, coef, working)
     return objective, penalty, coef, working, dense, columns
 
 
@@ -77,13 +77,13 @@ def test_products_and_diagonal_are_the_formed_hessians(seed, fit_intercept, weig
 def test_coordinate_descent_and_face_steps_reach_the_same_model_minimiser(
     monkeypatch, seed, fit_intercept, weighted, offset, dtype, features
 ):
-    monkeypatch.setattr(penalised, "CG_RTOL", 0.0)  # CG to the tolerance given, as the Cholesky solve is exact
-    monkeypatch.setattr(penalised, "CG_MAX_ITER", 10**6)
+    monkeypatch.setattr(cd_models, "CG_RTOL", 0.0)  # CG to the tolerance given, as the Cholesky solve is exact
+    monkeypatch.setattr(cd_models, "CG_MAX_ITER", 10**6)
     objective, penalty, coef, working, dense, columns = models(seed, fit_intercept, weighted, offset, dtype, features)
     g = (objective.gradient(coef) + penalty.smooth_gradient(coef))[working.index]
     c, lam = coef[working.index], penalty.lam[working.index]
     # l2 > 0 makes q strictly convex: one minimiser, which both must find
-    steps = [penalised.model_step(model, g, c, lam, 1e-14) for model in (dense, columns)]
+    steps = [cd_models.model_step(model, g, c, lam, 1e-14) for model in (dense, columns)]
     np.testing.assert_allclose(steps[1], steps[0], rtol=1e-7, atol=1e-9)
     # the face's CG solve is the face's Cholesky solve where H_AA is positive definite
     active = np.flatnonzero(c + steps[0] != 0.0)
@@ -94,8 +94,8 @@ def test_coordinate_descent_and_face_steps_reach_the_same_model_minimiser(
 
 def by_columns(monkeypatch):
     """Every binary working set on sparse X modelled by ``ColumnModel``, however small or dense."""
-    monkeypatch.setattr(penalised, "COLUMN_MODEL_MIN_COEF", 0)
-    monkeypatch.setattr(penalised, "COLUMN_MODEL_ADVANTAGE", 1e-12)
+    monkeypatch.setattr(cd_models, "COLUMN_MODEL_MIN_COEF", 0)
+    monkeypatch.setattr(cd_models, "COLUMN_MODEL_ADVANTAGE", 1e-12)
 
 
 @pytest.mark.parametrize("fit_intercept, weighted, l2, dtype", [
@@ -109,8 +109,8 @@ def test_sparse_fits_modelled_by_columns_meet_kkt_at_the_dense_fits_minimiser(mo
     """Every sparse fit here goes through ``ColumnModel`` (both thresholds lifted); the dense X's fit forms H."""
     used = []
     by_columns(monkeypatch)
-    monkeypatch.setattr(penalised.ColumnModel, "descend",
-                        lambda self, *a, _f=penalised.ColumnModel.descend: used.append(1) or _f(self, *a))
+    monkeypatch.setattr(cd_models.ColumnModel, "descend",
+                        lambda self, *a, _f=cd_models.ColumnModel.descend: used.append(1) or _f(self, *a))
     X, y = sparse_problem(7, n=400, d=150, density=0.08, dtype=dtype)
     s = np.random.default_rng(8).uniform(0.0, 2.0, size=y.size) if weighted else None
     pi = np.r_[0.0, np.ones(149)]  # one unpenalised feature
@@ -153,12 +153,12 @@ def test_wide_one_hot_fit_with_a_large_support_converges_by_columns(monkeypatch)
     """The case of the README's wide sparse L1 figures, smaller: a support of hundreds of rare levels, where
     each model is modelled by columns (its Hessian is never formed) and the fit meets the scaled test."""
     formed = []
-    monkeypatch.setattr(penalised.HessianModel, "__init__",
-                        lambda self, *a, _f=penalised.HessianModel.__init__: formed.append(1) or _f(self, *a))
+    monkeypatch.setattr(cd_models.HessianModel, "__init__",
+                        lambda self, *a, _f=cd_models.HessianModel.__init__: formed.append(1) or _f(self, *a))
     X, y = rare_one_hot(800, 4, 5000, seed=0)
     res = fusedlogit.fit(X, y, l1=2e-4)
     assert res.converged, res.message
-    assert res.n_nonzero > penalised.COLUMN_MODEL_MIN_COEF
+    assert res.n_nonzero > cd_models.COLUMN_MODEL_MIN_COEF
     assert not formed
     assert_kkt(X.toarray(), y, res.coef, res.intercept, l1=2e-4, l2=0.0)
 
@@ -168,7 +168,7 @@ def test_columns_are_chosen_where_a_sweep_by_columns_is_cheaper():
 
     def decision(X, y, features):
         objective = fusedlogit.LogisticLoss(X, y)
-        return penalised._by_columns(objective, _Working(features, X.shape[1], True))
+        return cd_models.by_columns(objective, _Working(features, X.shape[1], True))
 
     X, y = rare_one_hot(800, 4, 5000, seed=0)
     nonempty = np.flatnonzero(X.getnnz(axis=0))

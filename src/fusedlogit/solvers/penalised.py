@@ -7,9 +7,8 @@ The objective is the smooth mean loss F of ``LogisticLoss`` or
 
 Each outer iteration is one fused loss+gradient pass over all of X and,
 when needed, a Hessian (from a row subsample on large data, as Newton's, and
-reused while steps converge fast); coordinate descent
-(``cd_core.quadratic_step``) minimises the penalised quadratic model for the
-step δ, and a backtracking line search on J with Tseng and Yun's decrease
+reused while steps converge fast); coordinate descent (``cd_models``)
+minimises the penalised quadratic model for the step δ, and a backtracking line search on J with Tseng and Yun's decrease
 Δ = ∇S·δ + l1 Σ π_j (|c_j + δ_j| − |c_j|) takes it (Lee, Sun & Saunders
 2014; glmnet's and glum's IRLS-CD are the same scheme).  S = F + (l2/2)Σπc²
 is the smooth part.
@@ -24,9 +23,9 @@ gives the whole gradient, the KKT conditions of every feature are checked at
 every iteration, and a feature outside that violates them more than those
 inside joins the set (glmnet's KKT check, Blitz and celer's working sets).
 
-On sparse X, a binary model's working set of more than
-``COLUMN_MODEL_MIN_COEF`` coefficients is modelled column by column
-(``ColumnModel``): H = X̃_Wᵀ diag(D) X̃_W is kept as its factors, so
+On sparse X, a binary model's large working set of columns with few
+nonzeros is modelled column by column (``cd_models.ColumnModel``, chosen by
+``cd_models.by_columns``): H = X̃_Wᵀ diag(D) X̃_W is kept as its factors, so
 coordinate descent costs the set's nonzeros a sweep (glmnet's covariance
 updates) rather than the square of its size, and the active face's Newton
 step is solved by conjugate gradients rather than a dense factor; a one-hot
@@ -53,6 +52,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cd_models import ColumnModel, HessianModel, by_columns, model_step
 from .common import Progress, SolverOutput, margin_restart
 
 #: Up to this many coefficients the whole model's Hessian is used; above, working sets.
@@ -64,19 +64,6 @@ REUSE_RATIO = 0.1
 #: Coordinate descent stops when the largest coordinate change, in gradient units, is at most
 #: this fraction of the current max|∂| (inexact proximal Newton: loose far away, tight near the end).
 CD_FRACTION = 1e-3
-CD_MAX_SWEEPS = 1000
-#: ... with a Newton step on the active face after every this many sweeps that did not converge.
-CD_ROUND_SWEEPS = 20
-
-#: On sparse X, a binary model's working set of more than this many coefficients may be modelled column by
-#: column (``ColumnModel``: a sweep costs twice the set's nonzeros), not with its Hessian formed (k² a sweep).
-COLUMN_MODEL_MIN_COEF = 500
-#: ... when a sweep by columns would cost less than 1/this of a sweep on H (``_by_columns``).
-COLUMN_MODEL_ADVANTAGE = 8
-#: ``ColumnModel``'s conjugate gradients on the active face stop at this fraction of the first residual, or
-#: after this many iterations: coordinate descent goes on from where they stop.
-CG_RTOL = 1e-3
-CG_MAX_ITER = 30
 
 #: A working set's Hessian ((m + 1)² floats, 128 MB here) is built up to this many coefficients;
 #: beyond, ``orthant_wise_lbfgs`` finishes the fit with loss+gradient passes alone (``ColumnModel`` needs no H).
@@ -159,7 +146,7 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
             break
         if working.grow(coef, sub, options.tol):
             model = None
-        columnwise = sparse and _by_columns(objective, working)
+        columnwise = sparse and by_columns(objective, working)
         if working.index.size > MAX_HESSIAN_COEF and not columnwise:
             coef, loss, sub, unpenalised, k, status = orthant_wise_lbfgs(
                 objective, penalty, coef, (loss, g, sub, unpenalised), options, progress, k
@@ -210,27 +197,6 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
         k += 1
         progress(k, coef, loss, sub, t * float(np.max(np.abs(delta))))
     return SolverOutput(coef, k, progress.history, loss, sub, status, unpenalised)
-
-
-def _by_columns(objective, working):
-    """Whether ``ColumnModel`` models the working set of m coefficients (X sparse).
-
-    For a binary model of more than ``COLUMN_MODEL_MIN_COEF`` coefficients
-    whose columns (with the intercept's n) hold N nonzeros, where a sweep
-    costs 2N by columns against m² on H, and H costs more besides (its
-    formation, and a factor of the active face, m³/3, where CD crawls):
-    columns when 2N < m² / ``COLUMN_MODEL_ADVANTAGE``.
-    """
-    m = working.index.size
-    if working.n_rows != 1 or m <= COLUMN_MODEL_MIN_COEF:
-        return False
-    budget = m * m / COLUMN_MODEL_ADVANTAGE
-    intercept = objective.n_samples if objective.fit_intercept else 0
-    if 2 * intercept >= budget:  # decided before counting the columns' nonzeros
-        return False
-    counts = objective.sparse_column_counts()
-    nonzeros = int(counts.sum() if working.features is None else counts[working.features].sum())
-    return 2 * (nonzeros + intercept) < budget
 
 
 def orthant_wise_lbfgs(objective, penalty, coef, state, options, progress, k):
@@ -316,151 +282,6 @@ def directional_decrease(g, coef, delta, lam):
         keeps_sign, (g + lam * np.sign(coef)) * delta, g * delta + lam * (np.abs(moved) - np.abs(coef))
     )
     return float(np.sum(per_coordinate))
-
-
-def model_step(model, g, coef, lam, tol):
-    """δ minimising the penalised quadratic model q (``cd_core``) to ``tol``.
-
-    Coordinate descent alone crawls along directions of small curvature (a
-    nearly separable problem, or the shift shared by the classes of a
-    multinomial model, held only by a small penalty).  So after every
-    ``CD_ROUND_SWEEPS`` sweeps that have not converged, a Newton step on the
-    active coordinates with their signs fixed (``_active_newton``) jumps to
-    the model's minimiser on that face, and the sweeps resume from there.
-    """
-    step = np.zeros(coef.size)
-    for _ in range(CD_MAX_SWEEPS // CD_ROUND_SWEEPS):
-        if model.descend(g, coef, lam, step, tol, CD_ROUND_SWEEPS) < CD_ROUND_SWEEPS:
-            break
-        _active_newton(model, g, coef, lam, step, tol)
-    return step
-
-
-def _active_newton(model, g, coef, lam, step, tol):
-    """In place: step moves towards the minimiser of q on the active face, stopping where a sign would change.
-
-    On the active coordinates A (unpenalised, or c_j + δ_j ≠ 0, with sign s_j)
-    q is the smooth quadratic g_A·δ_A + ½ δᵀHδ + Σ_A λ_j s_j (c_j + δ_j), whose
-    minimiser is δ_A − H_AA⁻¹ r_A, r = g + Hδ + λ s; along that segment q is
-    convex and falls until its end, so stopping early at the first zero
-    crossing still lowers q (as it does along the way to any of CG's iterates).
-    """
-    x = coef + step
-    active = np.flatnonzero((lam == 0.0) | (x != 0.0))
-    if active.size == 0:
-        return
-    sign = np.sign(x[active])
-    residual = g[active] + model.products(step, active) + lam[active] * sign
-    direction = model.face_step(active, residual, tol)
-    crossing = (lam[active] > 0.0) & (sign * direction < 0.0)
-    reach = -x[active][crossing] / direction[crossing]  # where each of those coordinates would reach 0
-    t = min(1.0, float(reach.min())) if reach.size else 1.0
-    step[active] += t * direction
-    step[active[crossing][reach <= t]] = -coef[active[crossing][reach <= t]]  # exactly 0 where it stopped
-
-
-class HessianModel:
-    """q with the working set's Hessian H formed, (m + 1)² (from a row subsample on large dense data)."""
-
-    def __init__(self, objective, penalty, coef, working):
-        H = np.ascontiguousarray(objective.hessian(coef, working.features))
-        H[np.diag_indices_from(H)] += penalty.l2 * penalty.weights[working.index]
-        self.H = H
-
-    def descend(self, g, coef, lam, step, tol, max_sweeps):
-        """Coordinate descent on q from ``step`` (in place); the sweeps made."""
-        from .cd_core import quadratic_step
-
-        return quadratic_step(self.H, g, coef, lam, step, tol, max_sweeps)
-
-    def products(self, v, rows):
-        """(H v)[rows]."""
-        return self.H[rows] @ v
-
-    def face_step(self, rows, residual, tol):
-        """−H_AA⁻¹ r for the rows A (equilibrated Cholesky, shifted where H_AA is singular; ``tol`` unused)."""
-        from .newton import HessianFactor
-        from .newton_core import MAX_SHIFTS
-
-        return HessianFactor(self.H[np.ix_(rows, rows)], MAX_SHIFTS).newton_step(residual)
-
-
-class ColumnModel:
-    """q of a binary model on sparse X without H: H = X̃_Wᵀ diag(D) X̃_W + diag(l2 π) kept as its factors.
-
-    X̃_W is the working set's columns of X (from ``sparse_columns``, a CSC
-    copy of X made once per objective) with the intercept's column of ones,
-    D the rows' curvatures at the model's point.  Coordinate descent costs the
-    set's nonzeros a sweep (``cd_core.column_step``); the active face's Newton
-    step is solved by conjugate gradients preconditioned by H's diagonal.
-    """
-
-    def __init__(self, objective, penalty, coef, working):
-        from .cd_core import column_diagonal
-
-        X = objective.sparse_columns()
-        if working.features is not None:
-            X = X[:, working.features]
-        data, indices, indptr = X.data, X.indices, X.indptr
-        if objective.fit_intercept:
-            n = X.shape[0]
-            data = np.concatenate([data, np.ones(n, dtype=data.dtype)])
-            indices = np.concatenate([indices, np.arange(n, dtype=indices.dtype)])
-            indptr = np.append(indptr, indptr[-1] + n).astype(indptr.dtype)
-        self.columns = data, indices, indptr
-        self.curvature = objective.row_curvatures(coef)
-        self.ridge = penalty.l2 * penalty.weights[working.index]
-        self.diagonal = column_diagonal(data, indices, indptr, self.curvature, self.ridge)
-
-    def descend(self, g, coef, lam, step, tol, max_sweeps):
-        """Coordinate descent on q from ``step`` (in place); the sweeps made."""
-        from .cd_core import column_step
-
-        return column_step(*self.columns, self.curvature, self.ridge, self.diagonal, g, coef, lam, step, tol,
-                           max_sweeps)
-
-    def products(self, v, rows):
-        """(H v)[rows] (one pass over the nonzeros of the columns where v ≠ 0 and of ``rows``)."""
-        from .cd_core import column_products
-
-        out = np.empty(rows.size)
-        column_products(*self.columns, self.curvature, self.ridge, np.ascontiguousarray(v), rows, out)
-        return out
-
-    def face_step(self, rows, residual, tol):
-        """≈ −H_AA⁻¹ r for the rows A: conjugate gradients preconditioned by diag(H_AA), from 0.
-
-        Stops where the residual H_AA x + r is at most ``tol`` in every
-        coordinate (coordinate descent's own tolerance), after |A| iterations
-        (exact in exact arithmetic), or at a search direction along which H_AA
-        has (next to) no curvature (a rank-deficient H, as duplicated one-hot
-        columns make it), returning the last iterate: each lowers the face's
-        quadratic.
-        """
-        diagonal = self.diagonal[rows]
-        inverse = np.where(diagonal > 0.0, 1.0 / np.maximum(diagonal, 1e-300), 0.0)
-        x = np.zeros(rows.size)
-        r = -np.asarray(residual, dtype=np.float64)
-        z = inverse * r
-        p = z.copy()
-        rz = float(r @ z)
-        padded = np.zeros(self.diagonal.size)
-        target = max(tol, CG_RTOL * float(np.max(np.abs(r))))
-        for _ in range(min(rows.size, CG_MAX_ITER)):
-            if not float(np.max(np.abs(r))) > target:
-                break
-            padded[rows] = p
-            Hp = self.products(padded, rows)
-            curvature = float(p @ Hp)
-            if not curvature > 1e-12 * float(p @ (diagonal * p)):
-                break
-            alpha = rz / curvature
-            x += alpha * p
-            r -= alpha * Hp
-            z = inverse * r
-            rz, previous = float(r @ z), rz
-            p = z + (rz / previous) * p
-        return x
 
 
 class WorkingSet:
