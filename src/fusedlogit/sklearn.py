@@ -1,7 +1,9 @@
 """scikit-learn estimators around ``fusedlogit.fit`` and ``fusedlogit.path`` (need scikit-learn ≥ 1.6).
 
 This is the only module that imports scikit-learn; the rest of the package
-works without it.
+works without it.  It holds both estimators (about 600 lines) because the
+scikit-learn conventions they translate (class encoding and weights, C and
+l1_ratio into l1 and l2, warm starts, scorers) are shared by the two.
 """
 
 from __future__ import annotations

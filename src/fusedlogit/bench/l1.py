@@ -86,6 +86,11 @@ saga dominate).
                                   [--output l1.json] [--profile]
 
 or as the ``l1`` section of ``python -m fusedlogit.bench`` (``--quick`` there is ``--small`` here).
+
+At about 860 lines this module is the L1 benchmark harness whole: the
+problems, fusedlogit's timed runs, the peers run in subprocesses, the
+machine-quietness monitor and the three parts' reports.  Its α_max, grid and
+folds are fusedlogit's own (``solvers.paths``, ``solvers.cv``).
 """
 
 from __future__ import annotations
@@ -186,25 +191,26 @@ def kkt(loss, coef, intercept, l1, l2):
 
 
 def alpha_max(loss, l1_ratio):
-    """The smallest α with every w_j = 0: max_j |∂F/∂w_j| at the intercept-only fit, over r."""
-    g = loss.gradient(loss.initial_coef())
-    return float(np.abs(g[: loss.n_features]).max() / l1_ratio)
+    """The smallest α with every w_j = 0 (``fusedlogit.path``'s own α_max, from its null fit)."""
+    from fusedlogit.solvers.paths import alpha_max as path_alpha_max, path_options
+    from fusedlogit.solvers.penalised import coefficient_weights
+
+    weights = coefficient_weights(np.ones(loss.n_features), loss.n_coef, loss.fit_intercept)
+    return path_alpha_max(loss, weights, l1_ratio, path_options(TOL, None, False))[0]
 
 
 def stratified_folds(y, k, seed=0):
-    """[(train, test)] * k: each label's rows shuffled and dealt round the k folds (as ``fusedlogit.cv`` does)."""
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(y.size, dtype=np.int64)
-    offset = 0
-    for label in np.unique(y):
-        rows = rng.permutation(np.flatnonzero(y == label))
-        fold_of[rows] = (offset + np.arange(rows.size)) % k
-        offset += rows.size
-    return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(k)]
+    """[(train, test)] * k, as ``fusedlogit.cv`` makes them (each label's rows dealt round the folds)."""
+    from fusedlogit.solvers.cv import make_folds
+
+    return make_folds(k, y.size, seed, np.asarray(y, dtype=np.int64))
 
 
 def geometric_grid(top, n_alphas, min_ratio):
-    return top * np.logspace(0.0, np.log10(min_ratio), n_alphas)
+    """``fusedlogit.path``'s grid: n_alphas from top down to top · min_ratio, geometrically."""
+    from fusedlogit.solvers.paths import alpha_grid
+
+    return alpha_grid(top, n_alphas, min_ratio)
 
 
 # -- running fusedlogit and the peers ------------------------------------------------------------------

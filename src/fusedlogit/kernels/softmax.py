@@ -22,6 +22,10 @@ empty ``soft`` (0, K), or as ``soft`` (n, K) with an empty ``codes`` (0,)
 (arrays, not None: Numba prunes only branches on a None argument).  Parallel layout
 of ``chunks``: bitwise identical results for any thread count.  Accumulators
 are flat: entry k·(d + 1) + j is class k, feature j (j = d: intercept).
+
+The dense kernels (three row-block layouts by width) and the CSR ones sit in
+this one module, about 600 lines, because they share the per-row softmax,
+residual and Hessian-product helpers that keep each pass fused.
 """
 
 from __future__ import annotations
