@@ -246,7 +246,8 @@ class LogisticLoss:
         return float(top.compute() if hasattr(top, "compute") else top)
 
     def weights_divided(self, c):
-        """This objective with sample weights s_i / c; X, y and the caller's weights are shared, not touched.
+        """This objective (which has weights) with sample weights s_i / c; X, y and the caller's weights are
+        shared, not touched.
 
         The backends form their sums from their own weight vector, so the copy
         gets a shallow copy of the data with a new, scaled vector (exact for c
@@ -264,7 +265,7 @@ class LogisticLoss:
         """The same model on the same X and labels (shared, not copied) with these sample weights."""
         other = object.__new__(type(self))
         other._build(self._data.X, self._data.y, sample_weight, self.fit_intercept, self.l2, self.reduction,
-                     self.backend, self._requested_threads, **self._label_options())
+                     self.backend, getattr(self, "_requested_threads", self.n_threads), **self._label_options())
         return other
 
     def _label_options(self):

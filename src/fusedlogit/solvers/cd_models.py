@@ -123,7 +123,7 @@ class ColumnModel:
     """q of a binary model on sparse X without H: H = X̃_Wᵀ diag(D) X̃_W + diag(l2 π) kept as its factors.
 
     X̃_W is the working set's columns of X (from ``sparse_columns``, a CSC
-    copy of X made once per objective) with the intercept's column of ones,
+    copy of X made once per X and shared) with the intercept's column of ones,
     D the rows' curvatures at the model's point.  Coordinate descent costs the
     set's nonzeros a sweep (``cd_core.column_step``); the active face's Newton
     step is solved by conjugate gradients preconditioned by H's diagonal.
@@ -164,12 +164,13 @@ class ColumnModel:
     def face_step(self, rows, residual, tol):
         """≈ −H_AA⁻¹ r for the rows A: conjugate gradients preconditioned by diag(H_AA), from 0.
 
-        Stops where the residual H_AA x + r is at most ``tol`` in every
-        coordinate (coordinate descent's own tolerance), after |A| iterations
-        (exact in exact arithmetic), or at a search direction along which H_AA
-        has (next to) no curvature (a rank-deficient H, as duplicated one-hot
-        columns make it), returning the last iterate: each lowers the face's
-        quadratic.
+        Stops where the residual H_AA x + r is at most max(``tol``, ``CG_RTOL``
+        times its start) in every coordinate (``tol`` is coordinate descent's
+        own), after min(|A|, ``CG_MAX_ITER``) iterations, or at a search
+        direction along which H_AA has (next to) no curvature (a rank-deficient
+        H, as duplicated one-hot columns make it), returning the last iterate:
+        each lowers the face's quadratic, and the sweeps that follow go on from
+        it, so an inexact solve costs sweeps, not correctness.
         """
         diagonal = self.diagonal[rows]
         inverse = np.where(diagonal > 0.0, 1.0 / np.maximum(diagonal, 1e-300), 0.0)
