@@ -91,15 +91,22 @@ def quadratic_step(H, g, coef, lam, delta, tol, max_sweeps):
 
 
 @jit
+def _column_product(data, indices, indptr, curvature, ridge, z, v, j):
+    """(H v)_j = Σ_i x_ij D_i z_i + r_j v_j for H = X̃ᵀ diag(D) X̃ + diag(r), given z = X̃ v."""
+    total = ridge[j] * v[j]
+    for p in range(indptr[j], indptr[j + 1]):
+        i = indices[p]
+        total += data[p] * curvature[i] * z[i]
+    return total
+
+
+@jit
 def _column_update(data, indices, indptr, curvature, diagonal, ridge, g, coef, lam, delta, z, j):
     """``_update`` for column j of sparse X̃ (CSC arrays), keeping z = X̃ δ."""
     a = diagonal[j]
     if not a > 0.0:
         return 0.0
-    h_delta = ridge[j] * delta[j]
-    for p in range(indptr[j], indptr[j + 1]):
-        i = indices[p]
-        h_delta += data[p] * curvature[i] * z[i]
+    h_delta = _column_product(data, indices, indptr, curvature, ridge, z, delta, j)
     old = coef[j] + delta[j]
     change = _coordinate_minimiser(old, g[j] + h_delta, a, lam[j]) - old
     if change != 0.0:
@@ -125,12 +132,7 @@ def column_products(data, indices, indptr, curvature, ridge, v, rows, out):
     """out = (H v)[rows] for H = X̃ᵀ diag(D) X̃ + diag(r), X̃ given by its CSC arrays; v over all its columns."""
     z = _combination(data, indices, indptr, v, curvature.size)
     for c in range(rows.size):
-        j = rows[c]
-        total = ridge[j] * v[j]
-        for p in range(indptr[j], indptr[j + 1]):
-            i = indices[p]
-            total += data[p] * curvature[i] * z[i]
-        out[c] = total
+        out[c] = _column_product(data, indices, indptr, curvature, ridge, z, v, rows[c])
 
 
 @jit

@@ -123,34 +123,55 @@ def armijo(objective, coef, loss, grad, direction, step=1.0):
     else "line_search".  Trial points that are not finite (a direction that
     overflowed) are never evaluated: they count as J = ∞.
     """
-    from .newton_core import MAX_BACKTRACKS, armijo_accepts, rounding_slack
+    from .newton_core import armijo_accepts, rounding_slack
 
     slope = float(grad @ direction)
     if not (slope < 0 and math.isfinite(slope)):  # a direction with inf or NaN gives a slope of ±inf or NaN
         return "line_search"
     slack = rounding_slack(loss)
     grad_max = float(np.max(np.abs(grad)))
-    t, last, restarted = step, step, False
+
+    def attempt(t):
+        trial = coef + t * direction
+        if not all_finite(trial):
+            return None, False
+        trial_loss, trial_grad = objective.loss_gradient(trial)
+        trial_grad_max = float(np.max(np.abs(trial_grad)))  # NaN where any entry is NaN
+        if math.isfinite(trial_grad_max) and armijo_accepts(trial_loss, trial_grad_max, loss, grad_max, t, slope, slack):
+            return (trial, trial_loss, trial_grad), True
+        return None, bool(np.isfinite(trial_loss))
+
+    t, accepted, finite = backtrack(objective, direction, attempt, step)
+    if accepted is None:
+        return "rounding" if finite else "line_search"
+    return (t, *accepted)
+
+
+def backtrack(objective, direction, attempt, step=1.0):
+    """Halve t from ``step`` until ``attempt(t)`` accepts the trial point at t along ``direction``.
+
+    ``attempt(t)`` returns (what to keep, or None, and whether J was finite
+    there).  After ``newton_core.MAX_BACKTRACKS`` failures, the last at a
+    finite J, it goes on once from ``margin_restart``'s step: rows saturated
+    by an offset have curvature p(1 − p) near 0, so a Newton step can be ~1e20
+    long and the halvings never reach the scale of the margins.  Returns (t,
+    accepted, True), or (None, None, whether J was finite at the last trial)
+    when nothing was accepted: the last, shortest trial decides.
+    """
+    from .newton_core import MAX_BACKTRACKS
+
+    t, restarted = step, False
     while True:
         finite = True
         for _ in range(MAX_BACKTRACKS):
-            trial = coef + t * direction
-            if all_finite(trial):
-                trial_loss, trial_grad = objective.loss_gradient(trial)
-                trial_grad_max = float(np.max(np.abs(trial_grad)))  # NaN where any entry is NaN
-                if math.isfinite(trial_grad_max) and armijo_accepts(
-                    trial_loss, trial_grad_max, loss, grad_max, t, slope, slack
-                ):
-                    return t, trial, trial_loss, trial_grad
-                finite = bool(np.isfinite(trial_loss))  # the last, shortest trial decides
-            else:
-                finite = False
+            accepted, finite = attempt(t)
+            if accepted is not None:
+                return t, accepted, True
             last, t = t, 0.5 * t
         t = None if restarted or not finite else margin_restart(objective, direction, last)
         if t is None:
-            break
+            return None, None, finite
         restarted = True
-    return "rounding" if finite else "line_search"
 
 
 def margin_restart(objective, direction, last):

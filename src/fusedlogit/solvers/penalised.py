@@ -8,7 +8,8 @@ The objective is the smooth mean loss F of ``LogisticLoss`` or
 Each outer iteration is one fused loss+gradient pass over all of X and,
 when needed, a Hessian (from a row subsample on large data, as Newton's, and
 reused while steps converge fast); coordinate descent (``cd_models``)
-minimises the penalised quadratic model for the step δ, and a backtracking line search on J with Tseng and Yun's decrease
+minimises the penalised quadratic model for the step δ, and a backtracking
+line search on J with Tseng and Yun's decrease
 Δ = ∇S·δ + l1 Σ π_j (|c_j + δ_j| − |c_j|) takes it (Lee, Sun & Saunders
 2014; glmnet's and glum's IRLS-CD are the same scheme).  S = F + (l2/2)Σπc²
 is the smooth part.
@@ -53,7 +54,7 @@ from __future__ import annotations
 import numpy as np
 
 from .cd_models import ColumnModel, HessianModel, by_columns, model_step
-from .common import Progress, SolverOutput, margin_restart
+from .common import Progress, SolverOutput, backtrack
 
 #: Up to this many coefficients the whole model's Hessian is used; above, working sets.
 FULL_MODEL_MAX_COEF = 1000
@@ -121,7 +122,7 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
     ``unpenalised`` is that pair at its coef.
     """
     from .newton import row_subsample
-    from .newton_core import MAX_BACKTRACKS, armijo_accepts, rounding_slack
+    from .newton_core import armijo_accepts, rounding_slack
 
     coef = np.array(coef0, dtype=np.float64)
     unpenalised = objective.loss_gradient(coef) if unpenalised is None else unpenalised
@@ -162,27 +163,19 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
         delta[index] = step
         decrease = directional_decrease(g, coef, delta, penalty.lam)
         slack = rounding_slack(loss)
-        t, accepted, restarted = 1.0, None, False
-        while decrease < 0 and accepted is None:
-            finite = True
-            for _ in range(MAX_BACKTRACKS):
+        t, accepted = 1.0, None
+        if decrease < 0:
+
+            def attempt(t):
                 trial = coef + t * delta
                 trial_unpenalised = objective.loss_gradient(trial)
                 trial_loss, trial_g = _penalised(penalty, trial, trial_unpenalised)
                 trial_sub = penalty.subgradient(trial, trial_g)
                 if armijo_accepts(trial_loss, float(np.max(np.abs(trial_sub))), loss, sub_max, t, decrease, slack):
-                    accepted = trial, trial_loss, trial_g, trial_sub, trial_unpenalised
-                    break
-                finite = bool(np.isfinite(trial_loss))
-                last, t = t, 0.5 * t
-            # Rows saturated by an offset have curvature p(1 - p) near 0, so the model's step can be ~1e20 long
-            # and 60 halvings never reach the scale of the margins: go on once from the step that moves none by
-            # more than MAX_MARGIN_STEP, as common.armijo does for the smooth solvers.
-            if accepted is not None or restarted or not finite:
-                break
-            t, restarted = margin_restart(objective, delta, last), True
-            if t is None:
-                break
+                    return (trial, trial_loss, trial_g, trial_sub, trial_unpenalised), True
+                return None, bool(np.isfinite(trial_loss))
+
+            t, accepted, _ = backtrack(objective, delta, attempt)  # with common.armijo's restart on saturated rows
         if accepted is None:
             if fresh and sample is None:  # the exact model's step lowers J only within its rounding
                 status = "rounding" if np.isfinite(decrease) else "line_search"
@@ -299,7 +292,7 @@ class WorkingSet:
 
     def __init__(self, objective, penalty, coef, g, columns):
         layout = self.layout = objective.layout
-        d = self.n_features = layout.n_features
+        d = layout.n_features
         self.n_rows = layout.n_rows  # classes (1 for the binary model)
         feature_weights = layout.largest_by_feature(penalty.weights)
         self.chosen = feature_weights == 0  # the unpenalised features
