@@ -21,12 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._threads import interruptible
-from .backends import make_multinomial_backend
 from .layout import Layout
-from .objective import LogisticLoss
+from .objective import Objective
 
 
-class MultinomialLoss(LogisticLoss):
+class MultinomialLoss(Objective):
     """Loss, gradient, Hessian-vector product and Hessian of the softmax objective J on fixed data.
 
     Parameters
@@ -47,7 +46,7 @@ class MultinomialLoss(LogisticLoss):
     n_coef : int, K·(n_features + 1) with an intercept, else K·n_features
     """
 
-    _make_backend = staticmethod(make_multinomial_backend)
+    loss_name = "multinomial"
 
     @interruptible
     def __init__(
@@ -68,8 +67,9 @@ class MultinomialLoss(LogisticLoss):
     def _setup(self, data, fit_intercept, l2, reduction, backend):
         super()._setup(data, fit_intercept, l2, reduction, backend)
         self.n_classes = data.n_classes
-        self.layout = Layout(self.n_classes, self.n_features, self.fit_intercept)  # K rows [w_k, b_k]
-        self.n_coef = self.layout.n_coef
+
+    def _make_layout(self, data):
+        return Layout(data.n_classes, data.shape[1], self.fit_intercept)  # K rows [w_k, b_k]
 
     def _label_options(self):
         return {"n_classes": self.n_classes}
@@ -87,75 +87,11 @@ class MultinomialLoss(LogisticLoss):
         b = a[:, d].copy() if self.fit_intercept else np.zeros(K)
         return np.ascontiguousarray(a[:, :d]), b
 
-    def _shaped(self, full, like):
-        """(K, d + 1) sums → the caller's layout: drop b if unused, flat unless ``like`` was 2-D."""
-        out = full if self.fit_intercept else full[:, :-1]
-        return np.ascontiguousarray(out) if np.ndim(like) == 2 else out.ravel()
-
-    def _data_terms(self, coef, want_loss, want_grad):
-        W, b = self._split(coef)
-        loss, grad = self._data.multinomial_loss_gradient_sums(W, b, want_loss, want_grad)
-        return W, loss, grad
-
-    def _finish_loss(self, W, loss_sum):
-        return float(self._scale * loss_sum + 0.5 * self.l2 * np.sum(W * W))
-
-    def _finish_matrix(self, sums, V, like):
-        out = self._scale * sums
-        out[:, :-1] += self.l2 * V
-        return self._shaped(out, like)
-
-    # -- public API -------------------------------------------------------------------
-    @interruptible
-    def loss(self, coef):
-        """J(coef) as a float."""
-        W, loss, _ = self._data_terms(coef, True, False)
-        return self._finish_loss(W, loss)
-
-    @interruptible
-    def gradient(self, coef):
-        """∇J(coef), in coef's shape (flat or (K, width))."""
-        W, _, grad = self._data_terms(coef, False, True)
-        return self._finish_matrix(grad, W, coef)
-
-    @interruptible
-    def loss_gradient(self, coef):
-        """(J(coef), ∇J(coef)) from one pass over X."""
-        W, loss, grad = self._data_terms(coef, True, True)
-        return self._finish_loss(W, loss), self._finish_matrix(grad, W, coef)
-
-    @interruptible
-    def hessp(self, coef, v):
-        """H(coef) @ v, in v's shape, from one pass over X."""
-        W, b = self._split(coef)
-        V, vb = self._split(v, "v")
-        return self._finish_matrix(self._data.multinomial_hessp_sums(W, b, V, vb), V, v)
-
-    @interruptible
-    def hessian(self, coef, features=None):
-        """H(coef), shape (n_coef, n_coef), rows and columns in the flat order of coef; with
-        ``features`` (m sorted column indices) only those of the coefficients of those columns
-        and the intercepts, (K(m + 1), K(m + 1)) (K·m without intercept)."""
-        W, b = self._split(coef)
-        H = self._scale * self._data.multinomial_hessian_sums(W, b, features)
-        K = self.n_classes
-        d = H.shape[0] // K - 1
-        index = np.arange(K * (d + 1)).reshape(K, d + 1)
-        H[index[:, :d].ravel(), index[:, :d].ravel()] += self.l2
-        if self.fit_intercept:
-            return H
-        keep = index[:, :d].ravel()
-        return H[np.ix_(keep, keep)]
-
     def class_shares(self):
         """π_k = Σ_i s_i Y_ik / Σ_i s_i, shape (K,)."""
         return self._data.class_shares()
 
-    def predict_proba(self, coef):
-        """softmax(X Wᵀ + b) for the data held, shape (n_samples, K)."""
-        return self._data.multinomial_probabilities(*self._split(coef))
-
-    # -- what the solvers need (``gradient_weights`` and ``converged`` are LogisticLoss's) -----
+    # -- what the solvers need (``gradient_weights`` and ``converged`` are Objective's) -----
     def initial_coef(self):
         """W = 0 and, with an intercept, b_k = log π_k − mean_l log π_l (π the weighted class shares).
 
@@ -170,34 +106,12 @@ class MultinomialLoss(LogisticLoss):
                 coef[:, -1] = logs - logs.mean()
         return coef.ravel()
 
-    def max_margin_move(self, step):
-        """max over positive-weight rows and classes of |x̃_i·step_k|."""
-        W, b = self._split(step, "step")
-        return max(self._data.max_abs_margin(W[k], float(b[k])) for k in range(self.n_classes))
-
-    def saturated(self, coef):
-        """Every positive-weight row's label predicted with probability > 1 − 3e-7 (hard labels only)."""
-        return self._data.all_multinomial_saturated(*self._split(coef))
-
-    def log_likelihood(self, coef, loss=None):
-        W, _ = self._split(coef)
-        loss = self.loss(coef) if loss is None else loss
-        return -self.sum_weights * (loss - 0.5 * self.l2 * float(np.sum(W * W)))
-
     def null_log_likelihood(self):
         """Σ s_i Σ_k Y_ik log π_k, the model with intercepts only at its maximum."""
         from scipy.special import xlogy
 
         shares = self._data.class_shares()
         return self._data.weight_sum() * float(np.sum(xlogy(shares, shares)))
-
-    def __repr__(self):
-        return (
-            f"MultinomialLoss(n_samples={self.n_samples}, n_features={self.n_features}, "
-            f"n_classes={self.n_classes}, dtype={self.X.dtype}, fit_intercept={self.fit_intercept}, l2={self.l2}, "
-            f"reduction={self.reduction!r}, backend={self.backend!r}, n_threads={self.n_threads})"
-        )
-
 
 
 class ReferenceClassLoss:
@@ -251,7 +165,7 @@ class ReferenceClassLoss:
     def gradient_weights(self):
         return self.objective.gradient_weights()[self._width :]
 
-    converged = LogisticLoss.converged  # the same test, on the reduced gradient and its weights
+    converged = Objective.converged  # the same test, on the reduced gradient and its weights
 
     def initial_coef(self):
         return self.reduce(self.objective.initial_coef())

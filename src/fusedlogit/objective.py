@@ -1,4 +1,4 @@
-"""The objective, defined once: the L2-penalised logistic negative log-likelihood.
+"""The objectives: what every model shares (``Objective``), and the binary model defined once.
 
 For rows x_i, labels y_i ∈ [0, 1], sample weights s_i ≥ 0 and coefficients
 ``coef = [w_1..w_d, b]`` (intercept last; ``[w_1..w_d]`` without intercept)::
@@ -13,7 +13,12 @@ known offset (0 by default); X̃ is X with a column of ones when there is an
 intercept, which is never penalised.  A
 backend (``fusedlogit.backends``: fused dense or CSR kernels, the NumPy
 reference, dask chunks) computes the sums over samples; the scaling and the
-penalty are applied here, once, for all of them.
+penalty are applied in ``Objective``, once, for every model and backend.
+
+A model is a subclass of ``Objective`` beside ``LogisticLoss`` (e.g.
+``multinomial.MultinomialLoss``): its loss name in ``backends.LOSSES``, its
+coefficient ``Layout``, how a coefficient vector splits into the backend's
+(W, b), its start point and its null model.
 """
 
 from __future__ import annotations
@@ -42,67 +47,18 @@ from .layout import Layout
 REDUCTIONS = ("mean", "sum")
 
 
-class LogisticLoss:
-    """Loss, gradient, Hessian-vector product and Hessian of J on fixed data.
+class Objective:
+    """What every model's objective shares: the data (a backend), the 1/S scaling, the l2 penalty on
+    the feature coefficients, the public derivatives, the convergence test and its column weights, and
+    what the solvers may read of the data.
 
-    Parameters
-    ----------
-    X : array, scipy.sparse matrix or dask array of shape (n_samples, n_features)
-        Real (float, int or bool) matrix without NaN or inf.  float32 and
-        float64 are kept as they are; other dtypes become float64.  For
-        ``backend="numba"``, X that is not C-contiguous (Fortran order, a
-        strided view) is copied to C order once, here, never per call; a
-        C-contiguous float32/float64 X (a memory map too) is used without copy.
-        Sparse X is converted once to canonical CSR (no copy if it already
-        is) and computed by CSR kernels.  A dask array is split in row
-        chunks; see ``fusedlogit.backends.chunked``.
-    y : array of shape (n_samples,)
-        Labels in [0, 1]: 0/1, booleans, or soft labels.  With a dask X, y
-        and sample_weight may be NumPy or dask arrays.
-    sample_weight : array of shape (n_samples,), optional
-        Non-negative weights s_i; default (None) all ones.
-    offset : array of shape (n_samples,), optional
-        A known term o_i added to every margin (e.g. a log exposure or an
-        earlier model's logit), kept in float64; default (None) none.
-    fit_intercept : bool, default True
-        If True, ``coef`` has n_features + 1 entries, the intercept last.
-    l2 : float, default 0.0
-        Ridge strength on w (never on the intercept).
-    reduction : {"mean", "sum"}, default "mean"
-        Scale the data term by 1/Σs_i ("mean") or not ("sum").
-    backend : {"numba", "numpy"}, default "numba"
-        "numba": fused one-pass compiled kernels.  "numpy": the reference path.
-    n_threads : int, optional
-        Threads for the kernels (numba) and for BLAS (both backends); default
-        all cores.  With the NumPy backend and ``n_threads=None`` any
-        threadpoolctl limit set by the caller applies.
-
-    Notes
-    -----
-    Results are float64 whatever X's dtype; float32 X is never upcast in
-    memory (the kernels accumulate in float64).  The numba backend gives
-    bitwise identical results for any thread count.  The object keeps a
-    reference to X: do not modify X while using it.
+    A model subclass sets ``loss_name`` (its key in ``backends.LOSSES``) and ``_make_layout``, and
+    splits a coefficient vector into the backend's arguments (``_split``: (W, b)); the backend's sums
+    come back shaped like [W | b] (one row per row of the layout), and are scaled and penalised here.
     """
 
-    #: Builds the backend from the raw inputs; ``labels`` of ``_build`` are its model-specific keywords.
-    _make_backend = staticmethod(make_backend)
-
-    @interruptible
-    def __init__(
-        self,
-        X,
-        y,
-        *,
-        sample_weight=None,
-        offset=None,
-        fit_intercept=True,
-        l2=0.0,
-        reduction="mean",
-        backend="numba",
-        n_threads=None,
-    ):
-        self._build(X, y, sample_weight, fit_intercept, l2, reduction, backend, n_threads, offset=offset)
+    #: the model's key in ``backends.LOSSES``
+    loss_name = None
 
     def _build(self, X, y, sample_weight, fit_intercept, l2, reduction, backend, n_threads, **labels):
         """Check the options, build the backend (``labels``: ``offset``, or ``n_classes``) and set up."""
@@ -115,7 +71,7 @@ class LogisticLoss:
             n_threads = check_n_threads(n_threads, _config.max_threads())
         else:
             n_threads = check_n_threads(n_threads)
-        data = self._make_backend(X, y, sample_weight, backend=backend, n_threads=n_threads, **labels)
+        data = make_backend(X, y, sample_weight, loss=self.loss_name, backend=backend, n_threads=n_threads, **labels)
         self._setup(data, check_bool("fit_intercept", fit_intercept), l2, reduction, backend)
         self._requested_threads = n_threads  # as given: None lets the NumPy backend follow the caller's limits
 
@@ -128,7 +84,7 @@ class LogisticLoss:
         self.n_threads = data.n_threads
         n, d = data.shape
         self.n_samples, self.n_features = n, d
-        self.layout = Layout(1, d, self.fit_intercept)  # one row [w, b]
+        self.layout = self._make_layout(data)
         self.n_coef = self.layout.n_coef
         if reduction == "sum":
             self.sum_weights = 1.0
@@ -149,63 +105,75 @@ class LogisticLoss:
     sample_weight = property(lambda self: self._data.sample_weight, doc="Weights as used, or None (all ones).")
     offset = property(lambda self: self._data.offset, doc="The offset as used (float64), or None.")
 
+    def _make_layout(self, data):
+        """The coefficient ``Layout`` of this model on these data."""
+        raise NotImplementedError
+
     def _split(self, coef, name="coef"):
-        """(w, b) from a vector of length n_coef (b = 0 without intercept)."""
-        coef = as_coef(coef, self.n_coef, self.fit_intercept, name)
-        if self.fit_intercept:
-            return np.ascontiguousarray(coef[:-1]), float(coef[-1])
-        return np.ascontiguousarray(coef), 0.0
+        """The backend's (W, b) from a coefficient vector (b = 0 without intercept)."""
+        raise NotImplementedError
+
+    def _finish_loss(self, W, loss_sum):
+        return float(self._scale * loss_sum + 0.5 * self.l2 * np.vdot(W, W))
+
+    def _finish_sums(self, sums, V, like):
+        """Scale the data term's sums [V-shaped | intercepts], add l2·V, drop the intercepts if unused;
+        flat unless ``like`` (the caller's coefficients) was 2-D."""
+        out = self._scale * sums
+        out[..., :-1] += self.l2 * V
+        if not self.fit_intercept:
+            out = out[..., :-1]
+        return np.ascontiguousarray(out) if np.ndim(like) == 2 else out.ravel()
 
     def _data_terms(self, coef, want_loss, want_grad):
-        w, b = self._split(coef)
-        loss, grad = self._data.loss_gradient_sums(w, b, want_loss, want_grad)
-        return w, loss, grad
-
-    def _finish_loss(self, w, loss_sum):
-        return float(self._scale * loss_sum + 0.5 * self.l2 * (w @ w))
-
-    def _finish_vector(self, sums, v):
-        """Scale the (d + 1,) data term, add l2·v on w, drop b if unused."""
-        out = self._scale * sums
-        out[:-1] += self.l2 * v
-        return out if self.fit_intercept else out[:-1]
+        W, b = self._split(coef)
+        loss, grad = self._data.loss_gradient_sums(W, b, want_loss, want_grad)
+        return W, loss, grad
 
     # -- public API ---------------------------------------------------------------
     @interruptible
     def loss(self, coef):
         """J(coef) as a float."""
-        w, loss, _ = self._data_terms(coef, True, False)
-        return self._finish_loss(w, loss)
+        W, loss, _ = self._data_terms(coef, True, False)
+        return self._finish_loss(W, loss)
 
     @interruptible
     def gradient(self, coef):
-        """∇J(coef), shape (n_coef,)."""
-        w, _, grad = self._data_terms(coef, False, True)
-        return self._finish_vector(grad, w)
+        """∇J(coef), in coef's shape."""
+        W, _, grad = self._data_terms(coef, False, True)
+        return self._finish_sums(grad, W, coef)
 
     @interruptible
     def loss_gradient(self, coef):
         """(J(coef), ∇J(coef)) from one pass over X."""
-        w, loss, grad = self._data_terms(coef, True, True)
-        return self._finish_loss(w, loss), self._finish_vector(grad, w)
+        W, loss, grad = self._data_terms(coef, True, True)
+        return self._finish_loss(W, loss), self._finish_sums(grad, W, coef)
 
     @interruptible
     def hessp(self, coef, v):
-        """H(coef) @ v, shape (n_coef,), from one pass over X."""
-        w, b = self._split(coef)
-        vw, vb = self._split(v, "v")
-        hv = self._data.hessp_sums(w, b, vw, vb)
-        return self._finish_vector(hv, vw)
+        """H(coef) @ v, in v's shape, from one pass over X."""
+        W, b = self._split(coef)
+        V, vb = self._split(v, "v")
+        return self._finish_sums(self._data.hessp_sums(W, b, V, vb), V, v)
 
     @interruptible
     def hessian(self, coef, features=None):
-        """H(coef), shape (n_coef, n_coef); with ``features`` (sorted column indices, m of them) only
-        the rows and columns of those coefficients and the intercept, (m + 1, m + 1) (m, m without it)."""
-        w, b = self._split(coef)
-        H = self._scale * self._data.hessian_sums(w, b, features)
-        m = H.shape[0] - 1
-        H[np.arange(m), np.arange(m)] += self.l2
-        return H if self.fit_intercept else H[:m, :m]
+        """H(coef), shape (n_coef, n_coef), rows and columns in the flat order of coef.
+
+        With ``features`` (m sorted column indices) only those of the
+        coefficients of those columns and of the intercepts: (R(m + 1), R(m + 1))
+        for R rows of coefficients (R·m without intercept).
+        """
+        W, b = self._split(coef)
+        H = self._scale * self._data.hessian_sums(W, b, features)
+        index = np.arange(H.shape[0]).reshape(self.layout.n_rows, -1)
+        weights = index[:, :-1].ravel()  # the feature coefficients' places: the intercepts are last in each row
+        H[weights, weights] += self.l2
+        return H if self.fit_intercept else H[np.ix_(weights, weights)]
+
+    def predict_proba(self, coef):
+        """The model's probabilities for the data held, float64."""
+        return self._data.probabilities(*self._split(coef))
 
     # -- the data, as the solvers may see them ----------------------------------------
     @property
@@ -261,6 +229,14 @@ class LogisticLoss:
         other._data = data
         return other
 
+    def sparse_columns(self):
+        """Sparse X in CSC form, made once and kept (as large as X): for solvers that walk its columns."""
+        return self._data.columns()
+
+    def sparse_column_counts(self):
+        """The stored entries of every column of sparse X, (n_features,), counted once."""
+        return self._data.column_counts()
+
     def reweighted(self, sample_weight):
         """The same model on the same X and labels (shared, not copied) with these sample weights."""
         other = object.__new__(type(self))
@@ -271,19 +247,6 @@ class LogisticLoss:
     def _label_options(self):
         """What ``_build`` needs besides X, y and the weights to make this model again."""
         return {"offset": self._data.offset}
-
-    def row_curvatures(self, coef):
-        """D_i = s_i p_i(1 − p_i) / Σs (mean reduction), (n_samples,): H = X̃ᵀ diag(D) X̃ + l2 on w."""
-        w, b = self._split(coef)
-        return self._scale * self._data.curvatures(w, b)
-
-    def sparse_columns(self):
-        """Sparse X in CSC form, made once and kept (as large as X): for solvers that walk its columns."""
-        return self._data.columns()
-
-    def sparse_column_counts(self):
-        """The stored entries of every column of sparse X, (n_features,), counted once."""
-        return self._data.column_counts()
 
     # -- what the solvers need beyond J and its derivatives ----------------------
     def converged(self, grad, tol):
@@ -338,19 +301,6 @@ class LogisticLoss:
         """
         return self._data.column_sums() / self._data.weight_sum(), self._rms()
 
-    def initial_coef(self):
-        """Zeros, with the intercept at logit(weighted mean of y) when there is one.
-
-        That start is the exact MLE of the intercept-only model, so the first
-        step only has to fit w.
-        """
-        coef = np.zeros(self.n_coef)
-        if self.fit_intercept:
-            mean = self._data.label_mean()
-            if 0.0 < mean < 1.0:
-                coef[-1] = np.log(mean / (1.0 - mean))
-        return coef
-
     def row_subsample(self, step):
         """The same objective (mean reduction) on every ``step``-th row; None if those rows carry no weight.
 
@@ -366,14 +316,123 @@ class LogisticLoss:
         return self._subsample[1]
 
     def max_margin_move(self, step):
-        """max_i |x̃_i·step| over the rows of positive weight (step shaped like coef)."""
-        w, b = self._split(step, "step")
-        return self._data.max_abs_margin(w, b)
+        """max over positive-weight rows i and coefficient rows k of |x̃_i·step_k| (step shaped like coef)."""
+        W, b = self._split(step, "step")
+        W, b = np.atleast_2d(W), np.atleast_1d(b)
+        return max(self._data.max_abs_margin(W[k], float(b[k])) for k in range(W.shape[0]))
 
     def saturated(self, coef):
-        """Every positive-weight row predicted with |margin| > ``SATURATED_MARGIN`` on its label's side."""
+        """Every positive-weight row's label predicted with probability > 1 − σ(−SATURATED_MARGIN)
+        (hard labels only; ``kernels.pointwise``)."""
+        return self._data.all_saturated(*self._split(coef))
+
+    def n_observations(self):
+        """The number of rows of positive weight."""
+        return self._data.positive_weight_count()
+
+    def log_likelihood(self, coef, loss=None):
+        """Σ s_i log P(y_i | x_i) = −Σ s_i ℓ_i at coef; ``loss`` = J(coef), if known, saves the pass."""
+        W, _ = self._split(coef)
+        loss = self.loss(coef) if loss is None else loss
+        return -self.sum_weights * (loss - 0.5 * self.l2 * float(np.vdot(W, W)))
+
+    def __repr__(self):
+        classes = f"n_classes={self.n_classes}, " if getattr(self, "n_classes", None) else ""
+        return (
+            f"{type(self).__name__}(n_samples={self.n_samples}, n_features={self.n_features}, {classes}"
+            f"dtype={self.X.dtype}, fit_intercept={self.fit_intercept}, l2={self.l2}, "
+            f"reduction={self.reduction!r}, backend={self.backend!r}, n_threads={self.n_threads})"
+        )
+
+
+class LogisticLoss(Objective):
+    """Loss, gradient, Hessian-vector product and Hessian of J on fixed data.
+
+    Parameters
+    ----------
+    X : array, scipy.sparse matrix or dask array of shape (n_samples, n_features)
+        Real (float, int or bool) matrix without NaN or inf.  float32 and
+        float64 are kept as they are; other dtypes become float64.  For
+        ``backend="numba"``, X that is not C-contiguous (Fortran order, a
+        strided view) is copied to C order once, here, never per call; a
+        C-contiguous float32/float64 X (a memory map too) is used without copy.
+        Sparse X is converted once to canonical CSR (no copy if it already
+        is) and computed by CSR kernels.  A dask array is split in row
+        chunks; see ``fusedlogit.backends.chunked``.
+    y : array of shape (n_samples,)
+        Labels in [0, 1]: 0/1, booleans, or soft labels.  With a dask X, y
+        and sample_weight may be NumPy or dask arrays.
+    sample_weight : array of shape (n_samples,), optional
+        Non-negative weights s_i; default (None) all ones.
+    offset : array of shape (n_samples,), optional
+        A known term o_i added to every margin (e.g. a log exposure or an
+        earlier model's logit), kept in float64; default (None) none.
+    fit_intercept : bool, default True
+        If True, ``coef`` has n_features + 1 entries, the intercept last.
+    l2 : float, default 0.0
+        Ridge strength on w (never on the intercept).
+    reduction : {"mean", "sum"}, default "mean"
+        Scale the data term by 1/Σs_i ("mean") or not ("sum").
+    backend : {"numba", "numpy"}, default "numba"
+        "numba": fused one-pass compiled kernels.  "numpy": the reference path.
+    n_threads : int, optional
+        Threads for the kernels (numba) and for BLAS (both backends); default
+        all cores.  With the NumPy backend and ``n_threads=None`` any
+        threadpoolctl limit set by the caller applies.
+
+    Notes
+    -----
+    Results are float64 whatever X's dtype; float32 X is never upcast in
+    memory (the kernels accumulate in float64).  The numba backend gives
+    bitwise identical results for any thread count.  The object keeps a
+    reference to X: do not modify X while using it.
+    """
+
+    loss_name = "binary"
+
+    @interruptible
+    def __init__(
+        self,
+        X,
+        y,
+        *,
+        sample_weight=None,
+        offset=None,
+        fit_intercept=True,
+        l2=0.0,
+        reduction="mean",
+        backend="numba",
+        n_threads=None,
+    ):
+        self._build(X, y, sample_weight, fit_intercept, l2, reduction, backend, n_threads, offset=offset)
+
+    def _make_layout(self, data):
+        return Layout(1, data.shape[1], self.fit_intercept)  # one row [w, b]
+
+    def _split(self, coef, name="coef"):
+        """(w, b) from a vector of length n_coef (b = 0 without intercept)."""
+        coef = as_coef(coef, self.n_coef, self.fit_intercept, name)
+        if self.fit_intercept:
+            return np.ascontiguousarray(coef[:-1]), float(coef[-1])
+        return np.ascontiguousarray(coef), 0.0
+
+    def row_curvatures(self, coef):
+        """D_i = s_i p_i(1 − p_i) / Σs (mean reduction), (n_samples,): H = X̃ᵀ diag(D) X̃ + l2 on w."""
         w, b = self._split(coef)
-        return self._data.all_saturated(w, b)
+        return self._scale * self._data.curvatures(w, b)
+
+    def initial_coef(self):
+        """Zeros, with the intercept at logit(weighted mean of y) when there is one.
+
+        That start is the exact MLE of the intercept-only model, so the first
+        step only has to fit w.
+        """
+        coef = np.zeros(self.n_coef)
+        if self.fit_intercept:
+            mean = self._data.label_mean()
+            if 0.0 < mean < 1.0:
+                coef[-1] = np.log(mean / (1.0 - mean))
+        return coef
 
     # -- what inference needs (``solvers.inference``) -----------------------------------
     def score_gram(self, coef):
@@ -386,26 +445,9 @@ class LogisticLoss:
         full = self._data.score_group_sums(*self._split(coef), n_groups, codes)
         return full if self.fit_intercept else full[:, :-1]
 
-    def n_observations(self):
-        """The number of rows of positive weight."""
-        return self._data.positive_weight_count()
-
-    def log_likelihood(self, coef, loss=None):
-        """Σ s_i log P(y_i | x_i) = −Σ s_i ℓ_i at coef; ``loss`` = J(coef), if known, saves the pass."""
-        w, _ = self._split(coef)
-        loss = self.loss(coef) if loss is None else loss
-        return -self.sum_weights * (loss - 0.5 * self.l2 * float(w @ w))
-
     def null_log_likelihood(self):
         """The log-likelihood of the intercept-only model (with the offset, if any) at its MLE."""
         return self._data.null_log_likelihood()
-
-    def __repr__(self):
-        return (
-            f"LogisticLoss(n_samples={self.n_samples}, n_features={self.n_features}, dtype={self.X.dtype}, "
-            f"fit_intercept={self.fit_intercept}, l2={self.l2}, reduction={self.reduction!r}, "
-            f"backend={self.backend!r}, n_threads={self.n_threads})"
-        )
 
 
 @interruptible

@@ -1,16 +1,20 @@
 """Backends: where the data live and how the sums over samples are computed.
 
-The objectives (``fusedlogit.objective``) see only this protocol; they never
-ask which kind of data they have::
+The objectives (``fusedlogit.objective``, ``fusedlogit.multinomial``) see
+only this protocol; they never ask which kind of data they have::
 
-    backend.loss_gradient_sums(w, b, want_loss, want_grad) -> (float, (d + 1,))
-    backend.hessp_sums(w, b, v, vb)                         -> (d + 1,)
-    backend.hessian_sums(w, b, cols=None)                   -> (m + 1, m + 1) over columns cols (m; all: d)
-    backend.weight_sum(), backend.label_mean(), backend.column_sum_squares()
-    backend.max_abs_margin(w, b), backend.all_saturated(w, b), backend.subsample(step)
-    backend.X, .y, .sample_weight, .offset, .shape, .dtype, .n_threads
+    backend.loss_gradient_sums(W, b, want_loss, want_grad) -> (float, gradient sums)
+    backend.hessp_sums(W, b, V, vb), backend.hessian_sums(W, b, cols=None)
+    backend.probabilities(W, b), backend.all_saturated(W, b)
+    backend.weight_sum(), backend.label_mean(), backend.class_shares(), backend.column_sum_squares()
+    backend.max_abs_margin(w, b), backend.subsample(step)
+    backend.X, .y, .sample_weight, .offset, .n_classes, .shape, .dtype, .n_threads
 
-(unscaled sums, no penalty, intercept last; see ``base``).  The backends:
+(unscaled sums, no penalty, intercept last; see ``base``).  Two registries
+say where a loss and a kind of data go.  ``LOSSES``: a loss is a module
+(``binary``, ``multinomial``) with its label check ``labels``, its sums on
+each kind of data ``KINDS`` and its kind-free reductions.  ``BACKENDS``: a
+kind of data is an ``ArrayBackend`` subclass:
 
 =====================  ===========================================================
 ``DenseBackend``       fused compiled kernels over C-contiguous X (``dense``)
@@ -19,14 +23,13 @@ ask which kind of data they have::
 ``ChunkedBackend``     dask arrays: any in-memory backend per row chunk (``chunked``)
 =====================  ===========================================================
 
-``_backend_class`` is the one place that looks at the kind of input (for
-``make_backend`` and ``make_multinomial_backend``).  A new data kind is a new
-``ArrayBackend`` subclass and one line there.
+``_backend_class`` is the one place that looks at the kind of input.
 """
 
 from __future__ import annotations
 
 from .._validation import check_choice, is_dask_array, is_sparse
+from . import binary, multinomial
 from .base import ArrayBackend
 from .csr import CsrBackend
 from .dense import DenseBackend
@@ -38,10 +41,13 @@ BACKENDS = {
     "numpy": (ReferenceBackend, SparseReferenceBackend),
 }
 
-__all__ = [
-    "ArrayBackend", "BACKENDS", "CsrBackend", "DenseBackend", "ReferenceBackend", "make_backend",
-    "make_multinomial_backend",
-]
+#: loss name → the module of its sums
+LOSSES = {
+    "binary": binary,
+    "multinomial": multinomial,
+}
+
+__all__ = ["ArrayBackend", "BACKENDS", "CsrBackend", "DenseBackend", "LOSSES", "ReferenceBackend", "make_backend"]
 
 
 def _backend_class(X, backend, n_threads):
@@ -60,13 +66,12 @@ def _backend_class(X, backend, n_threads):
     return (sparse if is_sparse(X) else dense), {"n_threads": n_threads}
 
 
-def make_backend(X, y, sample_weight, *, offset=None, backend="numba", n_threads=None):
-    """The binary model's backend for this input (labels y in [0, 1]): validated and converted once, here."""
-    cls, options = _backend_class(X, backend, n_threads)
-    return cls.build(X, y, sample_weight, offset=offset, **options)
+def make_backend(X, y, sample_weight, *, loss="binary", offset=None, n_classes=None, backend="numba",
+                 n_threads=None):
+    """The backend of loss ``loss`` (a key of ``LOSSES``) for this input, validated and converted once, here.
 
-
-def make_multinomial_backend(X, y, sample_weight, *, n_classes=None, backend="numba", n_threads=None):
-    """The multinomial model's backend (``build_multinomial``): K = ``n_classes``, or inferred from y if None."""
+    ``n_classes``: K for the losses of class labels (None: inferred from y).
+    """
+    check_choice("loss", loss, LOSSES)
     cls, options = _backend_class(X, backend, n_threads)
-    return cls.build_multinomial(X, y, sample_weight, n_classes=n_classes, **options)
+    return cls.build(X, y, sample_weight, model=LOSSES[loss], offset=offset, n_classes=n_classes, **options)

@@ -1,18 +1,18 @@
 """What every backend shares: the data it owns and the reductions that are not the hot sums.
 
-A backend holds validated arrays X (n, d), y (n,), sample_weight ((n,) or
-None: all ones) and offset ((n,) float64 or None: none; the margins are
-z_i = x_i·w + b + o_i) and computes the *unscaled sums over samples* of the
-objective (no 1/S, no penalty; vectors of length d + 1 with the intercept
-last)::
+A backend holds validated arrays X (n, d), labels y, sample_weight ((n,) or
+None: all ones) and offset ((n,) float64 or None: none) for one loss, and
+computes the loss's *unscaled sums over samples* (no 1/S, no penalty)::
 
-    loss_gradient_sums(w, b, want_loss, want_grad) -> (Σ s_i ℓ_i, X̃^T (s ⊙ (p − y)))
-    hessp_sums(w, b, v, vb)                         -> X̃^T (s ⊙ p(1−p) ⊙ X̃ṽ)
-    hessian_sums(w, b, cols=None)                   -> X̃^T diag(s ⊙ p(1−p)) X̃,  X̃ = [X[:, cols], 1]
+    loss_gradient_sums(W, b, want_loss, want_grad) -> (Σ s_i ℓ_i, gradient sums)
+    hessp_sums(W, b, V, vb)                         -> Hessian sums times (V, vb)
+    hessian_sums(W, b, cols=None)                   -> Hessian sums over the columns cols and the intercepts
 
-Subclasses implement those three (each under its own thread policy, see
-``fusedlogit._threads``); the rest is written here once with ``X @ w`` and
-slicing, which NumPy, scipy.sparse and dask arrays all provide.
+Two axes meet here: the loss (a module such as ``backends.binary`` with its
+formulas on each kind of data, in ``KINDS``) and the kind of data (the
+subclass: dense, CSR, reference, dask chunks), which supplies the array
+operations the loss modules use.  The rest is written once with ``X @ w``
+and slicing, which NumPy, scipy.sparse and dask arrays all provide.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import weakref
 import numpy as np
 
 from .._threads import blas_limits
-from .._validation import as_class_labels, as_labels, as_offset, as_sample_weight
+from .._validation import as_offset, as_sample_weight
 
 
 def expit(z):
@@ -65,15 +65,21 @@ def _column_cache(X):
 
 
 class ArrayBackend:
-    """Data X, y, sample_weight and the reductions over them that the solvers need."""
+    """Data X, labels, sample_weight and offset, and the reductions over them that the solvers need.
 
-    #: None for binary labels y (n,) in [0, 1]; K for multinomial labels, held as
-    #: integer codes (n,) or soft labels (n, K) (see ``build_multinomial``).
-    n_classes = None
+    ``model`` is the loss's module (``backends.binary``, ``backends.multinomial``: its ``labels``,
+    its sums on each kind of data ``KINDS`` and its kind-free reductions); the class is the kind
+    of data, named by ``kind``.  ``n_classes``: K for class labels, None for binary labels.
+    """
 
-    def __init__(self, X, y, sample_weight, n_threads, offset=None):
+    #: which entry of a loss module's ``KINDS`` computes the sums on this kind of data
+    kind = None
+
+    def __init__(self, X, y, sample_weight, n_threads, offset=None, *, model, n_classes=None):
         self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
         self.n_threads = n_threads
+        self.model, self.n_classes = model, n_classes
+        self.sums = model.KINDS[self.kind]
 
     @staticmethod
     def as_features(X):
@@ -81,12 +87,34 @@ class ArrayBackend:
         raise NotImplementedError
 
     @classmethod
-    def build(cls, X, y, sample_weight, *, n_threads, offset=None):
-        """Validate and convert raw inputs (once) into a backend of this class."""
+    def build(cls, X, y, sample_weight, *, model, n_threads, offset=None, n_classes=None):
+        """Validate and convert raw inputs (once) into a backend of this class for the loss ``model``."""
         X = cls.as_features(X)
         n = X.shape[0]
-        labels, weights = as_labels(y, n, X.dtype), as_sample_weight(sample_weight, n, X.dtype)
-        return cls(X, labels, weights, n_threads, as_offset(offset, n))
+        labels, K = model.labels(y, n, X.dtype, n_classes)
+        weights = as_sample_weight(sample_weight, n, X.dtype)
+        return cls(X, labels, weights, n_threads, as_offset(offset, n), model=model, n_classes=K)
+
+    # -- the loss's sums (unscaled, no penalty; see the loss's module) ----------------------------
+    def loss_gradient_sums(self, W, b, want_loss=True, want_grad=True):
+        """(Σ s_i ℓ_i, the gradient's sums) at coefficients W and intercepts b."""
+        return self.sums.loss_gradient(self, W, b, want_loss, want_grad)
+
+    def hessp_sums(self, W, b, V, vb):
+        """The Hessian's sums times the direction (V, vb)."""
+        return self.sums.hessp(self, W, b, V, vb)
+
+    def hessian_sums(self, W, b, cols=None):
+        """The Hessian's sums over the coefficients of columns ``cols`` (all by default) and the intercepts."""
+        return self.sums.hessian(self, W, b, cols)
+
+    def probabilities(self, W, b):
+        """The model's probabilities for every row, float64."""
+        return self.model.probabilities(self, W, b)
+
+    def all_saturated(self, W, b):
+        """Every positive-weight row's label predicted with probability > 1 − σ(−SATURATED_MARGIN)."""
+        return self.model.all_saturated(self, W, b)
 
     @property
     def shape(self):
@@ -103,23 +131,6 @@ class ArrayBackend:
         with np.errstate(over="ignore"):  # an overflow is reported by the caller (check_weight_sum)
             return float(self.sample_weight.sum(dtype=np.float64))
 
-    @classmethod
-    def build_multinomial(cls, X, y, sample_weight, *, n_threads, n_classes=None):
-        """``build`` for K-class labels (``_validation.as_class_labels``): y becomes codes (n,) or soft (n, K)."""
-        X = cls.as_features(X)
-        n = X.shape[0]
-        codes, soft, K = as_class_labels(y, n, X.dtype, n_classes)
-        labels = soft if soft.shape[0] else codes
-        data = cls(X, labels, as_sample_weight(sample_weight, n, X.dtype), n_threads)
-        data.n_classes = K
-        return data
-
-    def class_labels(self):
-        """(codes, soft) as the softmax kernels take them: one of them empty."""
-        if self.y.ndim == 1:
-            return self.y, np.empty((0, self.n_classes), self.X.dtype)
-        return np.empty(0, np.int64), self.y
-
     def class_shares(self):
         """π_k = Σ_i s_i Y_ik / Σ_i s_i, shape (K,)."""
         s = None if self.sample_weight is None else np.asarray(self.sample_weight, dtype=np.float64)
@@ -129,58 +140,6 @@ class ArrayBackend:
         else:
             totals = y.sum(axis=0, dtype=np.float64) if s is None else s @ y.astype(np.float64)
         return totals / self.weight_sum()
-
-    def all_multinomial_saturated(self, W, b):
-        """Every positive-weight row's (hard) label predicted with p > 1 − σ(−SATURATED_MARGIN); False for soft labels."""
-        from ..kernels.pointwise import SATURATED_MARGIN
-
-        y = np.asarray(self.y)
-        if y.ndim != 1:
-            return False
-        P = self.multinomial_probabilities(W, b)
-        correct = P[np.arange(len(y)), y] > 1.0 - expit(-SATURATED_MARGIN)
-        keep = self._positive_weight()
-        return bool(np.all(correct if keep is None else correct[np.asarray(keep)]))
-
-    def multinomial_probabilities(self, W, b):
-        """P (n, K) = softmax(X Wᵀ + b) by rows, float64."""
-        return self.probabilities_of(self.X, W, b)
-
-    def probabilities_of(self, Xb, W, b):
-        """softmax(Xb Wᵀ + b) for rows Xb of X (BLAS product here; the fused backends override it)."""
-        from scipy.special import softmax
-
-        Z = np.asarray(Xb @ W.T.astype(Xb.dtype), dtype=np.float64) + b
-        return softmax(Z, axis=1)
-
-    def multinomial_hessian_sums(self, W, b, cols=None):
-        """Σ_i s_i (diag(p_i) − p_i p_iᵀ) ⊗ x̃_i x̃_iᵀ, shape (K(m + 1), K(m + 1)), class-major.
-
-        Block (k, l) is X̃ᵀ diag(s p_k) X̃ δ_kl − A_kᵀ A_l with A_k = diag(sqrt(s) p_k) X̃,
-        formed in row blocks by BLAS (float64); X̃ = [X[:, cols], 1] (m columns, all by default).
-        """
-        K, d = W.shape
-        width = (d if cols is None else len(cols)) + 1
-        H = np.zeros((K * width, K * width))
-        with blas_limits(self.n_threads):
-            for start, Xb in self._row_blocks(K):
-                m = Xb.shape[0]
-                P = self.probabilities_of(Xb, W, b)
-                if cols is not None:
-                    Xb = Xb[:, cols]
-                s = np.ones(m) if self.sample_weight is None else np.asarray(self.sample_weight[start : start + m], np.float64)
-                root = np.sqrt(s)
-                A = [self._augmented_rows(Xb, root * P[:, k]) for k in range(K)]
-                for k in range(K):
-                    rows = slice(k * width, (k + 1) * width)
-                    diagonal = self._augmented_rows(Xb, np.sqrt(s * P[:, k]))
-                    H[rows, rows] += _dense(diagonal.T @ diagonal)
-                    for l in range(k, K):
-                        block = _dense(A[k].T @ A[l])
-                        H[rows, l * width : (l + 1) * width] -= block
-                        if l != k:
-                            H[l * width : (l + 1) * width, rows] -= block.T
-        return H
 
     def positive_weight_count(self):
         """The number of rows with s_i > 0 (n without weights)."""
@@ -228,8 +187,8 @@ class ArrayBackend:
         d = self.X.shape[1]
         total = np.zeros((d + 1, d + 1))
         with blas_limits(self.n_threads):
-            for start, Xb in self._row_blocks():
-                A = self._augmented_rows(Xb, np.abs(u[start : start + Xb.shape[0]]))
+            for start, Xb in self.row_blocks():
+                A = self.augmented_rows(Xb, np.abs(u[start : start + Xb.shape[0]]))
                 gram = A.T @ A
                 total += gram.toarray() if sparse.issparse(gram) else gram
         return total
@@ -241,7 +200,7 @@ class ArrayBackend:
         u = self.scores(w, b)
         d = self.X.shape[1]
         total = np.zeros((n_groups, d + 1))
-        for start, Xb in self._row_blocks():
+        for start, Xb in self.row_blocks():
             m = Xb.shape[0]
             rows = slice(start, start + m)
             indicator = sparse.csr_matrix((u[rows], (groups[rows], np.arange(m))), shape=(n_groups, m))
@@ -250,7 +209,7 @@ class ArrayBackend:
             total[:, d] += np.bincount(groups[rows], u[rows], minlength=n_groups)
         return total
 
-    def _row_blocks(self, copies=1):
+    def row_blocks(self, copies=1):
         """(start, X[start:start + m]) for row blocks of about 4 MB of float64 (per copy)."""
         n, d = self.X.shape
         rows = max(1, (4 << 20) // (8 * (d + 1) * copies))
@@ -258,7 +217,7 @@ class ArrayBackend:
             yield start, self.X[start : start + rows]
 
     @staticmethod
-    def _augmented_rows(Xb, scale):
+    def augmented_rows(Xb, scale):
         """diag(scale)·[X_b, 1] in float64 (sparse backends return a sparse matrix)."""
         A = np.empty((Xb.shape[0], Xb.shape[1] + 1))
         np.multiply(Xb, scale[:, None], out=A[:, :-1])
@@ -273,12 +232,9 @@ class ArrayBackend:
     def subsample(self, step):
         """The same kind of backend on every ``step``-th row (a fresh, validated one)."""
         weight = None if self.sample_weight is None else self.sample_weight[::step]
-        if self.n_classes is not None:
-            return self.build_multinomial(
-                self.X[::step], self.y[::step], weight, n_classes=self.n_classes, **self._build_options()
-            )
         offset = None if self.offset is None else self.offset[::step]
-        return self.build(self.X[::step], self.y[::step], weight, offset=offset, **self._build_options())
+        return self.build(self.X[::step], self.y[::step], weight, model=self.model, offset=offset,
+                          n_classes=self.n_classes, **self._build_options())
 
     def _build_options(self):
         """The keyword arguments of ``build`` that make another backend like this one."""
@@ -347,40 +303,26 @@ class ArrayBackend:
         z = o + b
         return -float(s @ (np.logaddexp(0.0, z) - y * z))
 
-    def _positive_weight(self):
+    def positive_weight(self):
         """Mask of the rows that count (weight > 0); None when all do."""
         return None if self.sample_weight is None else self.sample_weight > 0
 
     def max_abs_margin(self, w, b):
         """max_i |x_i·w + b| over the rows of positive weight (no offset: (w, b) is a step)."""
         u = np.abs(self.products(w, b))
-        keep = self._positive_weight()
+        keep = self.positive_weight()
         if keep is not None:
             u = u * keep  # a mask, not indexing: dask arrays keep known chunk sizes
         return float(u.max())
-
-    def all_saturated(self, w, b):
-        """Every positive-weight row predicted with |margin| > SATURATED_MARGIN on its 0/1 label's side.
-
-        The array form of ``kernels.pointwise.saturated_on_label``.
-        """
-        from ..kernels.pointwise import SATURATED_MARGIN
-
-        z = self.margins(w, b)
-        y = self.y
-        keep = self._positive_weight()
-        if keep is None:
-            keep = np.ones(len(y), bool)
-        correct = ((y == 1) & (z > SATURATED_MARGIN)) | ((y == 0) & (z < -SATURATED_MARGIN))
-        return bool(np.all(correct[keep]))
 
     def __repr__(self):
         return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, n_threads={self.n_threads})"
 
 
-def _dense(a):
-    """A product's result as an ndarray (scipy.sparse products are sparse)."""
-    return a.toarray() if hasattr(a, "toarray") else np.asarray(a)
+def symmetric_from_upper(H):
+    """The symmetric matrix whose upper triangle (diagonal included) is that of H."""
+    upper = np.triu(H)
+    return upper + np.triu(upper, 1).T
 
 
 def sparse_augmented_rows(Xb, scale):

@@ -28,7 +28,6 @@ with needs_extra("Dask data", "dask", "dask"):
     import dask.array as da
 
 from .._validation import (
-    as_class_labels,
     as_labels,
     as_offset,
     as_sample_weight,
@@ -90,8 +89,9 @@ def _blocks(a, n_blocks):
     return list(a.to_delayed().ravel())
 
 
-def _as_dask_classes(X, y, sample_weight, n_classes):
-    """(X, codes or soft labels, sample_weight, K) for a multinomial model, chunked alike and checked per chunk."""
+def _as_dask_classes(X, y, sample_weight, n_classes, model):
+    """(X, codes or soft labels, sample_weight, K) for a model of class labels, chunked alike; the labels
+    checked per chunk by ``model.labels``."""
     X, _, sample_weight, _ = as_dask_data(X, np.zeros(X.shape[0], np.int8), sample_weight)
     y = y if isinstance(y, da.Array) else np.asarray(y)
     if y.ndim == 2:
@@ -105,7 +105,7 @@ def _as_dask_classes(X, y, sample_weight, n_classes):
         labels = _rows_like(X, "y", y, np.float64)
         K = n_classes if n_classes is not None else max(2, int(labels.max().compute()) + 1)
     m = X.numblocks[0]
-    dask.compute([_check_labels(yb, K) for yb in _blocks(labels, m)])
+    dask.compute([_check_labels(yb, K, model) for yb in _blocks(labels, m)])
     if labels.ndim == 1:
         labels = labels.astype(np.int64)
     (labels,) = dask.persist(labels)
@@ -113,8 +113,8 @@ def _as_dask_classes(X, y, sample_weight, n_classes):
 
 
 @dask.delayed(pure=True)
-def _check_labels(yb, n_classes):
-    as_class_labels(yb, yb.shape[0], yb.dtype, n_classes)
+def _check_labels(yb, n_classes, model):
+    model.labels(yb, yb.shape[0], yb.dtype, n_classes)
 
 
 @dask.delayed(pure=True)
@@ -126,10 +126,9 @@ def _check_chunk(first_row, Xb, yb, sb, ob):
     as_offset(ob, yb.shape[0])
 
 
-def _chunk_sums(inner, sums, n_threads, n_classes, Xb, yb, sb, ob, *args):
+def _chunk_sums(inner, sums, n_threads, model, n_classes, Xb, yb, sb, ob, *args):
     """One chunk's partial sum: ``sums`` (an ``inner`` backend method) on the chunk's data."""
-    data = inner(np.ascontiguousarray(Xb), yb, sb, n_threads, ob)
-    data.n_classes = n_classes
+    data = inner(np.ascontiguousarray(Xb), yb, sb, n_threads, ob, model=model, n_classes=n_classes)
     return sums(data, *args)
 
 
@@ -152,30 +151,23 @@ def _tree_sum(parts):
 class ChunkedBackend(ArrayBackend):
     """Dask X, y, sample_weight chunked alike by rows; each chunk summed by an ``inner`` backend class."""
 
-    def __init__(self, X, y, sample_weight, n_threads, offset, inner):
-        super().__init__(X, y, sample_weight, n_threads, offset)
+    #: the sums run chunk by chunk on ``inner`` backends; the loss module's reference formulas serve the
+    #: rest (probabilities, by dask's products)
+    kind = "reference"
+
+    def __init__(self, X, y, sample_weight, n_threads, offset, inner, *, model, n_classes=None):
+        super().__init__(X, y, sample_weight, n_threads, offset, model=model, n_classes=n_classes)
         self.inner = inner
 
     @classmethod
-    def build(cls, X, y, sample_weight, *, n_threads, inner, offset=None):
-        X, y, sample_weight, offset = as_dask_data(X, y, sample_weight, offset)
-        return cls(X, y, sample_weight, n_threads, offset, inner)
-
-    @classmethod
-    def build_multinomial(cls, X, y, sample_weight, *, n_threads, inner, n_classes=None):
-        X, y, sample_weight, K = _as_dask_classes(X, y, sample_weight, n_classes)
-        data = cls(X, y, sample_weight, n_threads, None, inner)
-        data.n_classes = K
-        return data
-
-    def multinomial_loss_gradient_sums(self, W, b, want_loss=True, want_grad=True):
-        return self._run_chunks(self.inner.multinomial_loss_gradient_sums, W, b, want_loss, want_grad)
-
-    def multinomial_hessp_sums(self, W, b, V, vb):
-        return self._run_chunks(self.inner.multinomial_hessp_sums, W, b, V, vb)
-
-    def multinomial_hessian_sums(self, W, b, cols=None):
-        return self._run_chunks(self.inner.multinomial_hessian_sums, W, b, cols)
+    def build(cls, X, y, sample_weight, *, model, n_threads, inner, offset=None, n_classes=None):
+        if model.CLASS_LABELS:
+            X, y, sample_weight, K = _as_dask_classes(X, y, sample_weight, n_classes, model)
+            offset = None
+        else:
+            X, y, sample_weight, offset = as_dask_data(X, y, sample_weight, offset)
+            K = None
+        return cls(X, y, sample_weight, n_threads, offset, inner, model=model, n_classes=K)
 
     def _build_options(self):
         return {"n_threads": self.n_threads, "inner": self.inner}
@@ -198,7 +190,7 @@ class ChunkedBackend(ArrayBackend):
         own = [()] * n_blocks if rows is None else [(rows[end - m : end],) for end, m in zip(ends, self.X.chunks[0])]
         chunk = dask.delayed(_chunk_sums, pure=False)  # fresh keys: every call computes
         parts = [
-            chunk(self.inner, sums, self.n_threads, self.n_classes, *blocks, *shared, *extra)
+            chunk(self.inner, sums, self.n_threads, self.model, self.n_classes, *blocks, *shared, *extra)
             for blocks, extra in zip(data, own)
         ]
         (total,) = dask.compute(_tree_sum(parts))

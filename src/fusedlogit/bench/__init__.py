@@ -7,7 +7,13 @@
   measured peak flop rate), ``multinomial_fits``, ``cold``: the five default
   sections; ``l1``: L1 fits against glum and scikit-learn (asked for by name;
   also ``python -m fusedlogit.bench.l1``);
-- ``machine``: what the results were measured on; ``report``, ``plot``: the output.
+- ``machine``: what the results were measured on, and other processes' load
+  meanwhile; ``peers``: peers timed in child processes; ``report``, ``plot``:
+  the output.
+
+The harness stays in the installed package so that ``python -m
+fusedlogit.bench`` measures a user's own install on their own machine, with
+no clone; ``benchmarks/`` holds the one-off scripts and the recorded results.
 
 The names below are the ones the tests and ``benchmarks/`` use.
 """

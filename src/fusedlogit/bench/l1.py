@@ -87,10 +87,11 @@ saga dominate).
 
 or as the ``l1`` section of ``python -m fusedlogit.bench`` (``--quick`` there is ``--small`` here).
 
-At about 860 lines this module is the L1 benchmark harness whole: the
-problems, fusedlogit's timed runs, the peers run in subprocesses, the
-machine-quietness monitor and the three parts' reports.  Its α_max, grid and
-folds are fusedlogit's own (``solvers.paths``, ``solvers.cv``).
+At about 700 lines this module is the L1 section whole: its problems, the
+peers' fits (run in child processes by ``peers.Peers``, the other processes'
+load watched by ``machine.CpuWatch``), fusedlogit's timed runs and the three
+parts' reports, which share the problems and the KKT re-scoring.  Its α_max,
+grid and folds are fusedlogit's own (``solvers.paths``, ``solvers.cv``).
 """
 
 from __future__ import annotations
@@ -99,15 +100,16 @@ import argparse
 import datetime
 import hashlib
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from .machine import BUSY_CORES, QUIET, QUIET_CORES, CpuWatch, pick_quiet, wait_quiet
+from .peers import Peers
+from .timing import progress
 
 PARTS = ("path", "sparse", "cv")
 PEERS = ("glum", "liblinear", "saga")
@@ -216,68 +218,6 @@ def geometric_grid(top, n_alphas, min_ratio):
 # -- running fusedlogit and the peers ------------------------------------------------------------------
 
 
-def _load_average():
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
-
-
-def _cpu_busy_seconds():
-    """(busy CPU seconds of the whole machine, this process's and its reaped children's CPU seconds)."""
-    import resource
-
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle, iowait
-    except (OSError, ValueError, IndexError):
-        busy = float("nan")
-    ours = sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
-                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
-    return busy, ours
-
-
-class CpuWatch:
-    """The cores other processes kept busy while the block ran: (machine busy − ours) CPU seconds / wall."""
-
-    def __enter__(self):
-        self.t, (self.busy, self.ours) = time.perf_counter(), _cpu_busy_seconds()
-        return self
-
-    def __exit__(self, *exc):
-        busy, ours = _cpu_busy_seconds()
-        wall = max(time.perf_counter() - self.t, 1e-9)
-        self.others = max(0.0, ((busy - self.busy) - (ours - self.ours)) / wall)
-        return False
-
-
-#: Set by ``--quiet-wait``: before each timed fit, wait (up to this many seconds) until other processes
-#: keep fewer than ``QUIET_CORES`` cores busy over a 2-second sample.
-QUIET = {"wait": 0.0, "retries": 0}
-QUIET_CORES = 0.25
-#: A timed fit during which others used more than this many cores is rerun (``--busy-retries`` times at most).
-BUSY_CORES = 0.15
-
-
-def _pick(samples):
-    """Of [(seconds, others, ...)], the fastest taken while others were quiet, else the least disturbed one."""
-    quiet = [s for s in samples if s[1] <= BUSY_CORES]
-    return min(quiet, key=lambda s: s[0]) if quiet else min(samples, key=lambda s: s[1])
-
-
-def wait_quiet():
-    """Seconds waited for a quiet machine (see ``QUIET``); the last sample's cores used by others."""
-    start = time.perf_counter()
-    while True:
-        with CpuWatch() as watch:
-            time.sleep(2.0)
-        waited = time.perf_counter() - start
-        if watch.others < QUIET_CORES or waited >= QUIET["wait"]:
-            if waited > 3:
-                _progress(f"        waited {waited:.0f} s for a quiet machine (others now {watch.others:.2f} cores)")
-            return waited, watch.others
-
-
 def _fusedlogit_threads(threads):
     from fusedlogit._config import max_threads
 
@@ -301,7 +241,7 @@ def time_fusedlogit(call, warm, threads, repeats, profile=None):
                 seconds = time.perf_counter() - t
             samples.append((seconds, watch.others, out))
             if watch.others > BUSY_CORES and retries > 0:
-                _progress(f"        fusedlogit: {seconds:.2f} s with others at {watch.others:.2f} cores: again")
+                progress(f"        fusedlogit: {seconds:.2f} s with others at {watch.others:.2f} cores: again")
                 retries -= 1
                 repeats += 1
         if profile is not None:
@@ -314,105 +254,7 @@ def time_fusedlogit(call, warm, threads, repeats, profile=None):
             text = io.StringIO()
             pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(14)
             profile.append(text.getvalue())
-    return _pick(samples)
-
-
-class Peers:
-    """Runs peers in child processes (``--worker``) on data saved once in a temporary folder."""
-
-    def __init__(self, threads, cap, allowed):
-        self.threads, self.cap, self.allowed = threads, cap, set(allowed)
-        self.dir = Path(tempfile.mkdtemp(prefix="l1_bench_"))
-        self.count = 0
-
-    def save_dense(self, name, X, y, **extra):
-        path = self.dir / f"{name}.npz"
-        np.savez(path, X=X, y=y, **extra)
-        return str(path)
-
-    def save_sparse(self, name, X, y):
-        from scipy import sparse
-
-        sparse.save_npz(self.dir / f"{name}_X.npz", X, compressed=False)
-        np.save(self.dir / f"{name}_y.npy", y)
-        return str(self.dir / name)
-
-    def run(self, peer, solver, data, params, label):
-        """The child's result dict; status "ok", "timeout" (> cap), "error" or "skipped".
-
-        A run disturbed by other processes (> ``BUSY_CORES``) is repeated up to ``QUIET["retries"]`` times;
-        the fastest quiet run is kept, else the least disturbed one.
-        """
-        if peer not in self.allowed:
-            return {"status": "skipped", "peer": peer, "solver": solver}
-        runs = []
-        for attempt in range(1 + QUIET["retries"]):
-            row = self._run_once(peer, solver, data, params, label)
-            runs.append(row)
-            if row["status"] in ("error", "oom") or row["others"] <= BUSY_CORES or (
-                    row["status"] == "timeout" and row["others"] <= 0.5):  # far past the cap anyway
-                break
-            if attempt < QUIET["retries"]:
-                _progress(f"        {peer}: others at {row['others']:.2f} cores: again")
-        done = [r for r in runs if r["status"] == "ok"]
-        if not done:
-            return runs[-1] if runs[-1]["status"] in ("error", "oom") else min(runs, key=lambda r: r["others"])
-        return _pick([(r["seconds"], r["others"], r) for r in done])[2]
-
-    def _run_once(self, peer, solver, data, params, label):
-        self.count += 1
-        spec = self.dir / f"spec{self.count}.json"
-        out = self.dir / f"out{self.count}.npz"
-        started = self.dir / f"started{self.count}"
-        log = self.dir / f"log{self.count}.txt"
-        spec.write_text(json.dumps({"peer": peer, "solver": solver, "data": data, "params": params,
-                                    "threads": self.threads, "out": str(out), "started": str(started)}))
-        env = dict(os.environ, OMP_NUM_THREADS=str(self.threads), OPENBLAS_NUM_THREADS=str(self.threads),
-                   MKL_NUM_THREADS=str(self.threads), FUSEDLOGIT_QUIET="1")
-        if QUIET["wait"]:
-            wait_quiet()
-        load = _load_average()
-        watch = CpuWatch().__enter__()
-        with open(log, "w") as logfile:
-            proc = subprocess.Popen([sys.executable, "-m", "fusedlogit.bench.l1", "--worker", str(spec)], env=env,
-                                    stdout=logfile, stderr=subprocess.STDOUT)
-            status, launched = None, time.time()
-            while proc.poll() is None:
-                time.sleep(0.5)
-                begun = float(started.read_text() or "nan") if started.exists() else None
-                if (begun is not None and time.time() - begun > self.cap) or (
-                        begun is None and time.time() - launched > self.cap + 300):  # stuck before the fit
-                    proc.kill()  # the child we started, by its handle
-                    proc.wait()
-                    status = "timeout"
-                    break
-        watch.__exit__(None, None, None)
-        row = {"peer": peer, "solver": solver, "load_before": load, "load_after": _load_average(), "cap": self.cap,
-               "others": watch.others}
-        if status == "timeout":
-            _progress(f"{label:<56} > {self.cap:g} s (killed)")
-            return dict(row, status="timeout")
-        if proc.returncode == -9:  # SIGKILL, not ours: the kernel's OOM killer
-            _progress(f"{label:<56} killed by SIGKILL (out of memory)")
-            return dict(row, status="oom", error="killed by SIGKILL: out of memory")
-        if proc.returncode != 0 or not out.exists():
-            tail = log.read_text()[-600:]
-            _progress(f"{label:<56} failed (rc {proc.returncode}): {tail}")
-            return dict(row, status="error", error=tail.strip().splitlines()[-1] if tail.strip() else "?")
-        with np.load(out, allow_pickle=False) as f:
-            result = {k: f[k] for k in f.files}
-        row.update(status="ok", seconds=float(result.pop("seconds")), **result)
-        _progress(f"{label:<56} {row['seconds']:9.2f} s  (others {watch.others:.2f} cores)")
-        return row
-
-    def close(self):
-        import shutil
-
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _progress(msg):
-    print(msg, file=sys.stderr, flush=True)
+    return pick_quiet(samples)
 
 
 # -- the child process -----------------------------------------------------------------------------
@@ -568,7 +410,7 @@ def path_part(size, peers, threads, repeats, profile, glum_alphas):
                 lambda: fusedlogit.path(X, y, l1_ratio=r, alphas=alphas, tol=TOL, n_threads=nt),
                 lambda: fusedlogit.path(X_warm, y_warm, l1_ratio=r, alphas=alphas[:3], tol=TOL, n_threads=nt),
                 threads, repeats, prof)
-            _progress(f"{label + f' fusedlogit ({alphas.size} alphas)':<56} {seconds:9.2f} s  "
+            progress(f"{label + f' fusedlogit ({alphas.size} alphas)':<56} {seconds:9.2f} s  "
                       f"(others {others:.2f} cores)")
             return {"method": "fusedlogit", "status": "ok", "seconds": seconds, "others": others, "coef": res.coef,
                     "intercept": res.intercept, "n_iter": res.n_iter, "n_alphas": alphas.size}
@@ -642,7 +484,7 @@ def choose_sparse_alpha(X, y, loss, threads):
             mid = 0.5 * (lo + hi)
             res = fusedlogit.fit(X, y, l1=top * np.exp(mid), tol=1e-4, n_threads=nt)
             frac = res.n_nonzero / d
-            _progress(f"sparse  alpha/alpha_max={np.exp(mid):.4f}: {res.n_nonzero} nonzero ({frac:.2%})")
+            progress(f"sparse  alpha/alpha_max={np.exp(mid):.4f}: {res.n_nonzero} nonzero ({frac:.2%})")
             if best is None or abs(np.log(frac / SPARSE_TARGET)) < abs(np.log(best[1] / SPARSE_TARGET)):
                 best = (np.exp(mid), frac)
             if 0.9 * SPARSE_TARGET <= frac <= 1.1 * SPARSE_TARGET:
@@ -664,7 +506,7 @@ def sparse_part(size, peers, threads, repeats, profile):
     seconds, others, res = time_fusedlogit(lambda: fusedlogit.fit(X, y, l1=l1, tol=TOL, n_threads=nt),
                                            lambda: fusedlogit.fit(X[:2000], y[:2000], l1=l1, tol=TOL, n_threads=nt),
                                            threads, repeats, profile)
-    _progress(f"{label + ' fusedlogit':<56} {seconds:9.2f} s  (others {others:.2f} cores)")
+    progress(f"{label + ' fusedlogit':<56} {seconds:9.2f} s  (others {others:.2f} cores)")
     results = [dict(method="fusedlogit", solver="cd", status="ok", seconds=seconds, coef=res.coef,
                     intercept=res.intercept, n_iter=res.n_iter, others=others)]
     params = {"alpha": l1, "l1_ratio": 1.0, "l1": l1, "tol": TOL}
@@ -715,7 +557,7 @@ def cv_part(size, peers, threads, repeats, profile):
         lambda: fusedlogit.cv(X, y, folds=pairs, alphas=grid, tol=TOL, n_threads=nt),
         lambda: fusedlogit.cv(X[:2000], y[:2000], folds=warm_pairs, alphas=grid[:3], tol=TOL, n_threads=nt),
         threads, repeats)  # no --profile: the folds run in threads that cProfile does not see
-    _progress(f"{label + ' fusedlogit':<56} {seconds:9.2f} s  (others {others:.2f} cores)")
+    progress(f"{label + ' fusedlogit':<56} {seconds:9.2f} s  (others {others:.2f} cores)")
     glum = peers.run("glum", "cv", data, {"alphas": grid.tolist(), "l1_ratio": 1.0, "tol": TOL, "n_folds": CV_FOLDS},
                      label + " glum")
     rows, lines = [], []
@@ -804,7 +646,7 @@ def run_l1(parts=PARTS, *, small=False, threads=2, peers=PEERS, peer_timeout=600
 
     missing = [p for p in peers if not _importable("glum" if p == "glum" else "sklearn")]
     if missing:
-        _progress(f"l1: not installed, so skipped: {', '.join(missing)} (pip install \"fusedlogit[bench]\")")
+        progress(f"l1: not installed, so skipped: {', '.join(missing)} (pip install \"fusedlogit[bench]\")")
     peers = [p for p in peers if p not in missing]
     size = "small" if small else "full"
     machine = machine_info()
@@ -816,7 +658,7 @@ def run_l1(parts=PARTS, *, small=False, threads=2, peers=PEERS, peer_timeout=600
                "peer_timeout": peer_timeout, "sources": source_fingerprint(),
                "command": command}
     profiles = [] if profile else None
-    runner = Peers(threads, peer_timeout, peers)
+    runner = Peers(threads, peer_timeout, peers, worker="fusedlogit.bench.l1")
 
     def done(part):
         """Print the profile the part just made; save what is known so far."""

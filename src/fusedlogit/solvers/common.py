@@ -23,6 +23,7 @@ class SolverOptions:
     verbose: bool = False
     learning_rate: float | None = None
     reuse_hessian: bool = True  # newton: False makes each step a function of its start point alone
+    penalty: object = None  # cd: the ``penalised.Penalty`` added to the objective
 
 
 #: Why a solver stopped (``SolverOutput.status``; ``fit`` adds "separation" and "non_finite"):

@@ -43,7 +43,7 @@ from .inference import (
     mle_covariance,
     sandwich,
 )
-from .penalised import Penalty, coefficient_weights, proximal_newton
+from .penalised import Penalty, coefficient_weights
 from .registry import DEFAULT_MAX_ITER, SOLVER_FUNCTIONS, SOLVERS, finish_stalled, resolve_solver, stop_message
 from .results import FitResult, feature_names_of
 
@@ -238,6 +238,7 @@ def fit(
     clusters = group_codes(groups, objective.n_samples, objective.weights()) if cov_type == "cluster" else None
     names = feature_names_of(feature_names, X, objective.n_features)
     name = "cd" if penalised else resolve_solver(solver, problem.n_coef, multinomial)
+    penalty = None
     if penalised:
         weights = check_penalty_weights(penalty_weights, objective.n_features)
         penalty = Penalty(l1, l2, coefficient_weights(weights, objective.n_coef, objective.fit_intercept))
@@ -248,6 +249,7 @@ def fit(
         verbose=bool(verbose),
         learning_rate=learning_rate,
         reuse_hessian=check_bool("reuse_hessian", reuse_hessian),
+        penalty=penalty,
     )
     with fit_threads():  # BLAS at one thread, but where the caller gave n_threads (see _threads)
         start = start_point(objective, coef0, intercept0)
@@ -256,11 +258,7 @@ def fit(
         # Overflow in J, ∇J or H (columns of scale ~1e200) is handled where it matters: the solvers keep
         # the last finite iterate and the status and message say why, so NumPy's warnings only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            if penalised:
-                out = proximal_newton(objective, penalty, start, options)
-                stages = [(name, out)]
-            else:
-                out, stages = finish_stalled(name, problem, SOLVER_FUNCTIONS[name](problem, start, options), options)
+            out, stages = finish_stalled(name, problem, SOLVER_FUNCTIONS[name](problem, start, options), options)
 
         coef, loss, grad = out.coef, out.loss, out.grad
         grad_max = float(np.max(np.abs(grad)))

@@ -4,8 +4,7 @@ Every solver is a plain function ``solver(objective, coef0, options) ->
 SolverOutput`` (``solvers.common``) that touches the data only through the
 objective's methods.  ``SOLVER_FUNCTIONS`` is the registry: a new solver is a
 module in this package and one entry there.  Solver "cd" (L1 / elastic net,
-``penalised.proximal_newton``) also takes the penalty, so ``fit`` calls it
-itself.
+``penalised.proximal_newton``) finds its penalty in ``options.penalty``.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from .inference import INFERENCE_MAX_COEF
 from .lbfgs import lbfgs
 from .newton import newton
 from .newton_cg import newton_cg
+from .penalised import proximal_newton
 
 SOLVERS = ("auto", "newton", "lbfgs", "newton-cg", "gd", "cd")
 
@@ -56,7 +56,14 @@ STATUS_REASONS = {
 }
 
 
-SOLVER_FUNCTIONS = {"newton": newton, "newton-cg": newton_cg, "lbfgs": lbfgs, "gd": gradient_descent}
+def coordinate_descent(objective, coef0, options):
+    """Solver "cd": proximal Newton with coordinate descent on J + ``options.penalty`` (``penalised``)."""
+    return proximal_newton(objective, options.penalty, coef0, options)
+
+
+SOLVER_FUNCTIONS = {
+    "newton": newton, "newton-cg": newton_cg, "lbfgs": lbfgs, "gd": gradient_descent, "cd": coordinate_descent,
+}
 
 
 def resolve_solver(solver, n_coef, multinomial=False):
