@@ -240,7 +240,7 @@ def test_a_rare_column_that_fails_only_the_scaled_test_joins_the_working_set():
     assert tol / scale[j] < violation < tol  # the raw KKT test holds at column j, the scaled one fails
 
     objective = LogisticLoss(X, y)
-    penalty = Penalty(l1, 0.0, coefficient_weights(np.ones(X.shape[1]), objective.n_coef, True))
+    penalty = Penalty(l1, 0.0, coefficient_weights(np.ones(X.shape[1]), objective.layout))
     out = proximal_newton(objective, penalty, objective.initial_coef(), SolverOptions(tol=tol, max_iter=50),
                           columns=others)  # column j starts outside the working set, as after a strong-set rule
     assert out.status == "converged", out.status

@@ -183,8 +183,9 @@ def test_compiled_sources_name_every_module_that_defines_compiled_functions():
 
 
 def test_editing_pure_python_code_or_touching_a_kernel_keeps_the_cache(tmp_path):
-    """The cache is stamped with the contents of the compiled modules: an edit of a solver's Python driver, or a
-    new modification time on an unchanged kernel file (a fresh checkout), must not recompile anything."""
+    """The cache is stamped with the contents of the compiled modules a kernel depends on: an edit of a solver's
+    Python driver, or a new modification time on an unchanged kernel file (a fresh checkout), must not recompile
+    anything, nor may a new or edited kernel module that the kernel does not import."""
     import shutil
 
     import fusedlogit
@@ -206,6 +207,14 @@ def test_editing_pure_python_code_or_touching_a_kernel_keeps_the_cache(tmp_path)
     vecmath = package / "kernels" / "vecmath.py"
     os.utime(vecmath, ns=(vecmath.stat().st_atime_ns, vecmath.stat().st_mtime_ns + 10**10))
     assert NOTICE not in stderr_of_probe()
+    # stamped by the compiled modules it depends on only: a new kernel module, or an edit of one the probe's
+    # kernel does not import, keeps its entry; an edit of one it imports (vecmath) does not
+    (package / "kernels" / "another.py").write_text("from .._config import jit\n\n\n@jit\ndef f(x):\n    return x\n")
+    ordinal = package / "kernels" / "ordinal.py"
+    ordinal.write_text(ordinal.read_text() + "\n# an edit of a kernel module that the probe does not import\n")
+    assert NOTICE not in stderr_of_probe()
+    vecmath.write_text(vecmath.read_text() + "\n# an edit of a module that the probe's kernel calls into\n")
+    assert NOTICE in stderr_of_probe()
 
 
 BESIDE_ANOTHER_NUMBA_LIBRARY = """

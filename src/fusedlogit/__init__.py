@@ -8,6 +8,7 @@ from .exceptions import ConvergenceWarning, SeparationWarning
 from .many import ManyFitResult, fit_many
 from .multinomial import MultinomialLoss
 from .objective import LogisticLoss, check_gradient, predict_proba
+from .ordinal import OrdinalLoss
 from .precompile import precompile
 from .solvers import CVResult, FitResult, PathResult, cv, fit, path
 
@@ -20,6 +21,7 @@ __all__ = [
     "LogisticLoss",
     "ManyFitResult",
     "MultinomialLoss",
+    "OrdinalLoss",
     "PathResult",
     "SeparationWarning",
     "check_gradient",

@@ -26,6 +26,7 @@ import ctypes.util
 import functools
 import hashlib
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -167,16 +168,51 @@ COMPILED_SOURCES = (
 )
 
 
+#: ``from .x import a, b`` / ``from ..kernels import dense`` anywhere in a module (also inside functions)
+_RELATIVE_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.+)([\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n]*))", re.MULTILINE)
+
+
 @functools.cache
-def compiled_sources_stamp():
-    """(path, SHA-256 of the contents) of every file in ``COMPILED_SOURCES``, read once per process.
+def _compiled_files():
+    root = Path(__file__).parent
+    return frozenset(f for pattern in COMPILED_SOURCES for f in root.glob(pattern))
+
+
+@functools.cache
+def _compiled_imports(path):
+    """The files of ``COMPILED_SOURCES`` that the module at ``path`` imports from directly."""
+    found = set()
+    for dots, name, grouped, names in _RELATIVE_IMPORT.findall(path.read_text()):
+        base = path.parent
+        for _ in range(len(dots) - 1):
+            base = base.parent
+        target = base.joinpath(*name.split(".")) if name else base
+        candidates = [target.with_suffix(".py"), target / "__init__.py"]
+        items = (grouped or names).split("#")[0].replace("\n", " ").split(",")
+        candidates += [target / f"{item.split()[0]}.py" for item in items if item.strip()]
+        found.update(c for c in candidates if c in _compiled_files())
+    return frozenset(found)
+
+
+@functools.cache
+def compiled_sources_stamp(module_file):
+    """(path, SHA-256 of the contents) of the compiled sources that the module ``module_file`` depends on:
+    those it imports from, and theirs in turn (``COMPILED_SOURCES`` only), read once per process.
 
     Contents, not modification times: a fresh checkout or a ``touch`` of an
-    unchanged file keeps the cache valid, and only a real edit invalidates it.
+    unchanged file keeps the cache valid, and only a real edit of a module a
+    kernel depends on invalidates it (a new kernel module invalidates nothing).
     """
     root = Path(__file__).parent
-    files = sorted({f for pattern in COMPILED_SOURCES for f in root.glob(pattern)})
-    return tuple((f.relative_to(root).as_posix(), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files)
+    start = Path(module_file).resolve()
+    seen, todo = set(), [start]
+    while todo:
+        for imported in _compiled_imports(todo.pop()):
+            if imported not in seen:
+                seen.add(imported)
+                todo.append(imported)
+    seen.add(Path(__file__).resolve())  # the compile options themselves
+    return tuple((f.relative_to(root).as_posix(), hashlib.sha256(f.read_bytes()).hexdigest()) for f in sorted(seen))
 
 
 class RecoveringCache(FunctionCache):
@@ -196,13 +232,14 @@ class RecoveringCache(FunctionCache):
     - Numba stamps an entry with its own source file only, but a kernel has
       the functions it calls from other modules compiled into it: after an
       edit of ``vecmath.py`` the cached softmax kernels would still run the
-      old exp.  The stamp also covers every file of ``COMPILED_SOURCES``.
+      old exp.  The stamp also covers every file of ``COMPILED_SOURCES`` that
+      the function's module depends on (``compiled_sources_stamp``).
     """
 
     def __init__(self, py_func):
         super().__init__(py_func)
         cache_file = self._cache_file
-        cache_file._source_stamp = (cache_file._source_stamp, compiled_sources_stamp())
+        cache_file._source_stamp = (cache_file._source_stamp, compiled_sources_stamp(py_func.__code__.co_filename))
 
     def load_overload(self, sig, target_context):
         try:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._config import jit
+from .kernels import ordinal as _ordinal
 from .kernels.pointwise import sigmoid
 from .kernels.softmax import dense_row_margins, softmax_probabilities
 from .kernels.transposed import intercept_of, row_block_sums, symmetrise, transpose_rows
@@ -189,6 +190,72 @@ def _multinomial_sums(coef, X, y, sample_weight, grad_out):
                 grad_out[k, j] += r * x[j]
             if fit_b:
                 grad_out[k, d] += r
+    return loss
+
+
+@jit
+def ordinal_loss_gradient(coef, X, y, sample_weight, grad_out):
+    """Proportional-odds L = Σ s_i ℓ_i (returned) and ∇L written into ``grad_out``, in one pass.
+
+    coef : (d + K − 1,) float64, [w_1..w_d, θ_0..θ_{K−2}], the thresholds strictly increasing
+    X : (n, d); y : (n,) integer levels 0..K−1, int or float array
+    sample_weight : (n,), None or empty (= ones)
+    grad_out : (d + K − 1,) float64, overwritten with ∇L
+
+    P(y ≤ k | x) = σ(θ_k − x·w), ℓ_i = −log P(y_i | x_i) (``kernels.ordinal``).
+    Equals ``OrdinalLoss(X, y, reduction="sum", l2=0, ...).loss_gradient``.
+    Thresholds that do not increase give L = inf and a NaN gradient; a
+    level outside 0..K−1 raises ValueError.
+    """
+    n, d = X.shape
+    if coef.shape[0] < d + 1:
+        raise ValueError("coef must have n_features + K - 1 entries (w, then the K - 1 thresholds)")
+    if grad_out.shape[0] != coef.shape[0]:
+        raise ValueError("grad_out must have the shape of coef")
+    _check_shapes(coef[: d + 1], X, y, sample_weight)
+    if _unweighted(sample_weight):
+        return _ordinal_sums(coef, X, y, None, grad_out)
+    return _ordinal_sums(coef, X, y, sample_weight, grad_out)
+
+
+@jit
+def _ordinal_sums(coef, X, y, sample_weight, grad_out):
+    """``ordinal_loss_gradient`` after its checks (sample_weight None or (n,)): blocks of rows through the
+    fused kernels' own per-row formulas (``kernels.ordinal.block_level_residuals``)."""
+    n, d = X.shape
+    w = coef[:d]
+    theta = coef[d:]
+    last = theta.shape[0]
+    for t in range(1, last):
+        if not theta[t] > theta[t - 1]:
+            grad_out[:] = np.nan
+            return np.inf
+    table = _ordinal.level_table(theta, np.empty(0))
+    grad_out[:] = 0.0
+    levels = np.zeros(last + 2)
+    block = 256
+    margins = np.empty(block)
+    codes = np.empty(block, np.int64)
+    scratch = np.empty((6, block))
+    loss = 0.0
+    for start in range(0, n, block):
+        m = min(n, start + block) - start
+        for i in range(m):
+            k = int(y[start + i])
+            if k < 0 or k > last or k != y[start + i]:
+                raise ValueError("y must hold integer levels 0..K-1")
+            codes[i] = k
+            eta = 0.0
+            for j in range(d):
+                eta += X[start + i, j] * w[j]
+            margins[i] = eta
+        sb = None if sample_weight is None else sample_weight[start : start + m]
+        loss += _ordinal.block_level_residuals(margins[:m], codes[:m], sb, None, table, True, scratch, levels)
+        for i in range(m):
+            r = margins[i]
+            for j in range(d):
+                grad_out[j] += r * X[start + i, j]
+    grad_out[d:] = levels[1 : last + 1]
     return loss
 
 

@@ -1,33 +1,63 @@
-"""The model a fit's labels ask for, built and checked in one place for ``fit``, ``path``, ``cv`` and the
-estimators; its start point and, for the multinomial model, its centring.
+"""The model of a fit, built and checked in one place for ``fit``, ``path``, ``cv`` and the estimators;
+its start point and, for the multinomial model, its centring.
 
-Labels y of one column with values above 1, an (n, K) matrix of soft labels, or
-``n_classes`` ≥ 3 ask for the multinomial model (``MultinomialLoss``); else y
-are binary (``LogisticLoss``).  ``n_classes`` is the one spelling of the class
-count: None infers it from the labels, K ≥ 2 fixes it.
+``model`` names it: "binary" (``LogisticLoss``), "multinomial"
+(``MultinomialLoss``), "ordinal" (``OrdinalLoss``, ordered levels), or
+"auto": labels of one column with values above 1, an (n, K) matrix of soft
+labels, or ``n_classes`` ≥ 3 ask for the multinomial model, else y are
+binary.  ``n_classes`` is the one spelling of the class count: None infers
+it from the labels, K ≥ 2 fixes it.  ``MODELS`` is the registry: a new model
+is its objective class and one entry there.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_numeric_array, check_n_classes, is_dask_array
+from ._validation import as_numeric_array, check_choice, check_n_classes, is_dask_array
 from .multinomial import MultinomialLoss, ReferenceClassLoss
 from .objective import LogisticLoss
+from .ordinal import OrdinalLoss
+
+#: model name → its objective class ("auto" chooses between the first two)
+MODELS = {"binary": LogisticLoss, "multinomial": MultinomialLoss, "ordinal": OrdinalLoss}
 
 
-def build_objective(X, y, *, n_classes=None, sample_weight=None, offset=None, fit_intercept=True, l2=0.0,
-                    backend="numba", n_threads=None, penalised=False):
-    """The objective of the model that y asks for (``is_multiclass``), with its labels checked.
+def resolve_model(model, y, n_classes):
+    """The model's name: ``model`` itself, or for "auto" "multinomial" or "binary" (``is_multiclass``)."""
+    check_choice("model", model, ("auto", *MODELS))
+    if model != "auto":
+        return model
+    return "multinomial" if is_multiclass(y, n_classes) else "binary"
+
+
+def build_objective(X, y, *, model="auto", n_classes=None, sample_weight=None, offset=None, fit_intercept=True,
+                    l2=0.0, backend="numba", n_threads=None, penalised=False):
+    """The objective of the model ``model`` (``resolve_model``), with its labels checked.
 
     Binary with an intercept: labels of both kinds among the rows of
     positive weight (``check_both_labels``).  Multinomial: no offset, and
     unless ``penalised`` (l1 or l2 > 0) every class present
     (``check_every_class_present``); a penalty keeps an empty class finite.
+    Ordinal: every level present, penalised or not (its thresholds are not
+    penalised), and no ``fit_intercept=False`` (the thresholds hold the
+    intercept).
     """
-    common = {"sample_weight": sample_weight, "fit_intercept": fit_intercept, "l2": l2, "backend": backend,
-              "n_threads": n_threads}
-    if is_multiclass(y, n_classes):
+    common = {"sample_weight": sample_weight, "l2": l2, "backend": backend, "n_threads": n_threads}
+    name = resolve_model(model, y, n_classes)
+    if name == "ordinal":
+        if not fit_intercept:
+            raise ValueError(
+                "fit_intercept=False: the ordinal model has no intercept to drop, its thresholds hold it (a "
+                "constant added to every margin shifts every threshold); leave fit_intercept=True"
+            )
+        objective = OrdinalLoss(X, y, n_classes=n_classes, offset=offset, **common)
+        check_every_class_present(objective, "level (class)")
+        return objective
+    common["fit_intercept"] = fit_intercept
+    if name == "binary" and n_classes not in (None, 2):
+        raise ValueError(f"model='binary' has 2 classes, got n_classes={n_classes!r}")
+    if name == "multinomial":
         if offset is not None:
             raise ValueError("offset is not supported for multinomial models")
         objective = MultinomialLoss(X, y, n_classes=n_classes, **common)
@@ -43,32 +73,40 @@ def build_objective(X, y, *, n_classes=None, sample_weight=None, offset=None, fi
 def start_point(objective, coef0=None, intercept0=None):
     """The start point: ``objective.initial_coef()`` with the caller's coef0 and intercept0 put in.
 
-    Binary: coef0 (d,), intercept0 a number; multinomial: coef0 (K, d), intercept0 (K,).
+    Binary: coef0 (d,), intercept0 a number; multinomial: coef0 (K, d), intercept0 (K,); ordinal:
+    coef0 (d,), intercept0 the K − 1 thresholds, strictly increasing.
     """
     start = objective.initial_coef()
-    d = objective.n_features
-    classes = getattr(objective, "n_classes", None)
-    rows = objective.layout.rows(start)  # a view: writing rows writes start
+    layout = objective.layout
+    d, n_rows = objective.n_features, layout.n_rows
+    rows = layout.rows(start)  # a view: writing rows writes start
     if coef0 is not None:
         coef0 = np.asarray(coef0, dtype=np.float64)
-        shape = (d,) if classes is None else (classes, d)
+        shape = (d,) if n_rows == 1 else (n_rows, d)
         if coef0.shape != shape:
-            what = "(n_features,)" if classes is None else "(n_classes, n_features)"
+            what = "(n_features,)" if n_rows == 1 else "(n_classes, n_features)"
             raise ValueError(f"coef0 must have shape {shape} = {what}, got {coef0.shape}")
         if not np.isfinite(coef0).all():
             raise ValueError("coef0 contains NaN or infinity")
         rows[:, :d] = coef0
     if intercept0 is not None:
-        if not objective.fit_intercept:
+        if layout.n_intercepts == 0:
             raise ValueError("intercept0 needs fit_intercept=True")
-        if classes is None:
+        if n_rows == 1 and layout.n_intercepts == 1:
             if isinstance(intercept0, (bool, np.bool_)) or not np.isfinite(float(intercept0)):
                 raise ValueError(f"intercept0 must be a finite number, got {intercept0!r}")
+        elif layout.n_intercepts == 1:
+            intercept0 = np.asarray(intercept0, dtype=np.float64)
+            if intercept0.shape != (n_rows,) or not np.isfinite(intercept0).all():
+                raise ValueError(f"intercept0 must be {n_rows} finite numbers (one per class), got {intercept0!r}")
         else:
             intercept0 = np.asarray(intercept0, dtype=np.float64)
-            if intercept0.shape != (classes,) or not np.isfinite(intercept0).all():
-                raise ValueError(f"intercept0 must be {classes} finite numbers (one per class), got {intercept0!r}")
-        rows[:, d] = intercept0
+            count = layout.n_intercepts
+            if intercept0.shape != (count,) or not np.isfinite(intercept0).all() or not np.all(np.diff(intercept0) > 0):
+                raise ValueError(
+                    f"intercept0 must be the {count} thresholds, finite and strictly increasing, got {intercept0!r}"
+                )
+        rows[:, d:] = np.reshape(intercept0, (n_rows, -1))
     return start
 
 
@@ -90,7 +128,7 @@ def is_multiclass(y, n_classes):
     return bool(np.isfinite(top) and top > 1)
 
 
-def check_every_class_present(objective):
+def check_every_class_present(objective, what="class"):
     """A class without samples of positive weight has no finite maximum-likelihood intercept.
 
     Only unpenalised fits are checked.  A penalised fit allows such a class, as scikit-learn does (a
@@ -100,8 +138,8 @@ def check_every_class_present(objective):
     missing = np.flatnonzero(~(objective.class_shares() > 0))
     if missing.size:
         raise ValueError(
-            f"y: class {int(missing[0])} of 0..{objective.n_classes - 1} has no samples (of positive weight); "
-            "label the classes 0..K-1, e.g. with np.unique(y, return_inverse=True)"
+            f"y: {what} {int(missing[0])} of 0..{objective.n_classes - 1} has no samples (of positive weight); "
+            "label them 0..K-1, e.g. with np.unique(y, return_inverse=True)"
         )
 
 

@@ -59,6 +59,9 @@ class Objective:
 
     #: the model's key in ``backends.LOSSES``
     loss_name = None
+    #: entries after the features in each row of the backend's sums: the intercept's, present also
+    #: without one (then dropped here); the ordinal model's thresholds
+    _sum_constants = 1
 
     def _build(self, X, y, sample_weight, fit_intercept, l2, reduction, backend, n_threads, **labels):
         """Check the options, build the backend (``labels``: ``offset``, or ``n_classes``) and set up."""
@@ -120,7 +123,7 @@ class Objective:
         """Scale the data term's sums [V-shaped | intercepts], add l2·V, drop the intercepts if unused;
         flat unless ``like`` (the caller's coefficients) was 2-D."""
         out = self._scale * sums
-        out[..., :-1] += self.l2 * V
+        out[..., : V.shape[-1]] += self.l2 * V
         if not self.fit_intercept:
             out = out[..., :-1]
         return np.ascontiguousarray(out) if np.ndim(like) == 2 else out.ravel()
@@ -167,7 +170,7 @@ class Objective:
         W, b = self._split(coef)
         H = self._scale * self._data.hessian_sums(W, b, features)
         index = np.arange(H.shape[0]).reshape(self.layout.n_rows, -1)
-        weights = index[:, :-1].ravel()  # the feature coefficients' places: the intercepts are last in each row
+        weights = index[:, : index.shape[1] - self._sum_constants].ravel()  # the features' places in each row
         H[weights, weights] += self.l2
         return H if self.fit_intercept else H[np.ix_(weights, weights)]
 
@@ -276,15 +279,15 @@ class Objective:
     def gradient_weights(self):
         """max(1, 1/ρ_j) for every coefficient, as ``converged`` applies them (see there).
 
-        The weights of one row [w..., b] of coefficients, repeated for every
-        class of a multinomial model (``n_coef`` is a multiple of that row).
+        The weights of one row [w..., constants] of coefficients (1 at the
+        intercepts or thresholds), repeated for every row of the layout.
         """
         if self._gradient_weights is None:
-            row = np.ones(self.n_features + (1 if self.fit_intercept else 0))
+            row = np.ones(self.layout.width)
             rms = self._rms()
             small = (rms > 0) & (rms < 1)
             row[: self.n_features][small] = 1.0 / rms[small]
-            self._gradient_weights = np.tile(row, self.n_coef // max(1, row.size))
+            self._gradient_weights = np.tile(row, self.layout.n_rows)
         return self._gradient_weights
 
     def _rms(self):
@@ -451,7 +454,7 @@ class LogisticLoss(Objective):
 
 
 @interruptible
-def predict_proba(X, coef, intercept=0.0, offset=None):
+def predict_proba(X, coef=None, intercept=0.0, offset=None):
     """P(y = 1 | x) = σ(x·coef + intercept + offset) for every row of X, shape (n_samples,).
 
     Stable for any margin: σ is evaluated from e^{−|z|}, so ±1000 give exactly
@@ -459,7 +462,15 @@ def predict_proba(X, coef, intercept=0.0, offset=None):
     no rows gives an empty array.  A 2-D coef (K, n_features) with intercept
     (K,) (or 0) gives the multinomial probabilities softmax(X coefᵀ +
     intercept), shape (n_samples, K), max-shifted (exact for any margin).
+
+    ``predict_proba(result, X, offset=None)`` with a ``FitResult`` of any
+    model gives its probabilities (``FitResult.predict_proba``): (n_samples,)
+    for the binary model, (n_samples, K) for the multinomial and ordinal ones.
     """
+    if callable(getattr(type(X), "predict_proba", None)):  # a FitResult (a class with the method) first
+        return X.predict_proba(coef, offset=offset)
+    if coef is None:
+        raise ValueError("coef is required: predict_proba(X, coef, intercept=0.0, offset=None)")
     X = as_sparse_features(X, allow_empty=True) if is_sparse(X) else as_features(X, contiguous=False, allow_empty=True)
     if np.ndim(coef) == 2:
         if offset is not None:

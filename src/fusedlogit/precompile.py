@@ -9,20 +9,22 @@ import warnings
 import numpy as np
 
 
-def _model_calls(loss, X, y, weights, **fit_options):
-    """``loss``'s methods and every smooth solver's fit, with and without weights and intercept."""
+def _model_calls(loss, X, y, weights, intercepts=(True, False), **fit_options):
+    """``loss``'s methods and every smooth solver's fit, with and without weights, for each of ``intercepts``
+    (None: the model takes no ``fit_intercept``)."""
     from . import fit
 
     for sample_weight in (None, weights):
-        for fit_intercept in (True, False):
-            objective = loss(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept)
-            coef = np.zeros(objective.n_coef)
+        for fit_intercept in intercepts:
+            given = {} if fit_intercept is None else {"fit_intercept": fit_intercept}
+            objective = loss(X, y, sample_weight=sample_weight, **given)
+            coef = objective.initial_coef()
             objective.loss_gradient(coef)
             objective.gradient(coef)
             objective.hessp(coef, coef)
             objective.hessian(coef)
             for solver in ("newton", "newton-cg", "lbfgs"):
-                fit(X, y, sample_weight=sample_weight, fit_intercept=fit_intercept, solver=solver, **fit_options)
+                fit(X, y, sample_weight=sample_weight, solver=solver, **given, **fit_options)
 
 
 def _binary_calls(X, y, weights, many):
@@ -41,13 +43,20 @@ def _multinomial_calls(X, labels, weights):
     _model_calls(MultinomialLoss, X, labels, weights, l2=1e-3)
 
 
-def precompile(*, sparse=True, many=True, multinomial=True, verbose=None):
+def _ordinal_calls(X, levels, weights):
+    from .ordinal import OrdinalLoss
+
+    _model_calls(OrdinalLoss, X, levels, weights, intercepts=(None,), model="ordinal")
+
+
+def precompile(*, sparse=True, many=True, multinomial=True, ordinal=True, verbose=None):
     """Compile (or load from the on-disk cache) the kernels that common calls use; returns seconds taken.
 
     Covers ``LogisticLoss`` (loss, gradient, hessp, hessian) and ``fit`` with
     every smooth solver on float64 and float32 dense X, with and without
     sample weights and intercept; with ``multinomial``, the same for
-    ``MultinomialLoss`` and three-class fits; with ``sparse``, all of it on
+    ``MultinomialLoss`` and three-class fits; with ``ordinal``, for
+    ``OrdinalLoss`` and three-level fits; with ``sparse``, all of it on
     CSR X too; with ``many``, ``fit_many``.  Each is run once on a tiny
     problem, so the first call on real data pays no compile.  Useful before
     timing, and in a process that forks workers.
@@ -72,6 +81,8 @@ def precompile(*, sparse=True, many=True, multinomial=True, verbose=None):
              for kind, X in inputs]
     if multinomial:
         steps += [(f"multinomial, {kind}", lambda X=X: _multinomial_calls(X, labels, weights)) for kind, X in inputs]
+    if ordinal:
+        steps += [(f"ordinal, {kind}", lambda X=X: _ordinal_calls(X, labels, weights)) for kind, X in inputs]
 
     start = time.perf_counter()
     if verbose:

@@ -1,9 +1,9 @@
 """scikit-learn estimators around ``fusedlogit.fit`` and ``fusedlogit.path`` (need scikit-learn ≥ 1.6).
 
 This is the only module that imports scikit-learn; the rest of the package
-works without it.  It holds both estimators (about 600 lines) because the
-scikit-learn conventions they translate (class encoding and weights, C and
-l1_ratio into l1 and l2, warm starts, scorers) are shared by the two.
+works without it.  It holds the three estimators (about 700 lines) because
+the scikit-learn conventions they translate (class encoding and weights, C
+and l1_ratio into l1 and l2, warm starts, scorers) are shared by them.
 """
 
 from __future__ import annotations
@@ -18,19 +18,20 @@ from scipy.special import log_softmax, softmax
 from ._extras import needs_extra
 
 with needs_extra("fusedlogit.sklearn", "scikit-learn", "sklearn"):
-    from sklearn.base import BaseEstimator
+    from sklearn.base import BaseEstimator, ClassifierMixin
     from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
     from sklearn.linear_model._base import LinearClassifierMixin
     from sklearn.metrics import get_scorer, make_scorer
     from sklearn.model_selection import check_cv
     from sklearn.utils.class_weight import compute_class_weight
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import _check_sample_weight, validate_data
+    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .backends.reference import expit
 from .exceptions import ConvergenceWarning
 from ._validation import as_offset
 from .model import build_objective, start_point
+from .ordinal import level_probabilities
 from .solvers import SOLVERS, fit
 
 PENALTIES = ("l2", "l1", "elasticnet", None)
@@ -168,8 +169,7 @@ class LogisticRegression(_LogisticClassifier):
         (see ``fusedlogit.LogisticLoss``; two classes only); pass the new
         rows' offset to the predict methods too.
         """
-        if isinstance(self.C, (bool, np.bool_)) or not isinstance(self.C, numbers.Real) or not self.C > 0:
-            raise ValueError(f"C must be a number > 0 (np.inf: no penalty), got {self.C!r}")
+        _check_C(self.C)
         ratio = _l1_share(self.penalty, self.l1_ratio)
         if self.penalty is None and self.C != 1.0:
             warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters", UserWarning,
@@ -446,6 +446,130 @@ class LogisticRegressionCV(_LogisticClassifier):
                 coef0, intercept0 = result.coef, result.intercept if self.fit_intercept else None
         return (np.asarray(coef, dtype=np.float64).reshape(alphas.size, rows, d),
                 np.asarray(intercept, dtype=np.float64).reshape(alphas.size, rows), np.asarray(n_iter))
+
+
+class OrdinalLogisticRegression(ClassifierMixin, BaseEstimator):
+    """Ordinal (proportional-odds) logistic regression fitted by ``fusedlogit.fit(model="ordinal")``.
+
+    For ordered classes c_0 < … < c_{K−1}, P(y ≤ c_k | x) = σ(θ_k − x·w)
+    with increasing thresholds θ; minimises, with C and l1_ratio r as in
+    ``LogisticRegression``::
+
+        C Σ s_i ℓ_i + r ||w||₁ + ((1 − r)/2) ||w||²      (the thresholds are not penalised)
+
+    ``C=np.inf`` fits the unpenalised maximum-likelihood model (statsmodels'
+    ``OrderedModel(distr="logit")``, R's ``MASS::polr``).  The classes are
+    ordered as ``np.unique`` sorts them, or in the order of a pandas ordered
+    ``Categorical`` y's categories; every class needs samples of positive weight.
+
+    Parameters
+    ----------
+    C : float > 0 or np.inf, default 1.0
+    l1_ratio : float in [0, 1], default 0.0
+    solver : {"auto", "newton", "lbfgs", "newton-cg", "gd", "cd"}, default "auto"
+    tol : float, default 1e-8
+    max_iter : int, optional
+    n_threads : int, optional
+        As for ``LogisticRegression``.
+
+    Attributes
+    ----------
+    classes_ : ndarray (K,), the classes in their order
+    coef_ : ndarray (n_features,), w (X's dtype)
+    thresholds_ : ndarray (K − 1,), θ, strictly increasing (X's dtype)
+    n_iter_ : ndarray (1,)
+    n_features_in_, feature_names_in_ : as usual in scikit-learn.
+    """
+
+    def __init__(self, C=1.0, l1_ratio=0.0, solver="auto", tol=1e-8, max_iter=None, n_threads=None):
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_threads = n_threads
+
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Fit on X (n_samples, n_features) and ordered classes y; returns self.
+
+        ``offset`` (n_samples,), optional: a known term added to every margin
+        x·w; pass the new rows' offset to the predict methods too.
+        """
+        _check_C(self.C)
+        ratio = _l1_share("deprecated", self.l1_ratio)
+        order = _ordered_categories(y)
+        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32],
+                             order="C")
+        check_classification_targets(y)
+        self.classes_ = _classes(y) if order is None else np.asarray([c for c in order if np.any(y == c)])
+        if len(self.classes_) < 2:
+            raise ValueError(f"This solver needs samples of 2 classes in the data, but the data contain only one "
+                             f"class: {self.classes_[0]!r}")
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        total = float(sample_weight.sum(dtype=np.float64))
+        if total <= 0:
+            raise ValueError("sample_weight sums to zero")
+        penalised = not np.isinf(self.C)
+        levels = _level_codes(y, self.classes_)
+        with _sklearn_warnings():
+            result = fit(
+                X, levels, model="ordinal", n_classes=len(self.classes_), sample_weight=sample_weight, offset=offset,
+                l1=ratio / (self.C * total) if penalised else 0.0,
+                l2=(1.0 - ratio) / (self.C * total) if penalised else 0.0,
+                solver=self.solver, tol=self.tol, max_iter=self.max_iter, n_threads=self.n_threads, cov_type=None,
+            )
+        self.coef_ = result.coef.astype(X.dtype)
+        self.thresholds_ = result.thresholds.astype(X.dtype)
+        self.n_iter_ = np.array([result.n_iter])
+        return self
+
+    def _margins(self, X, offset):
+        X = validate_data(self, X, reset=False, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32])
+        z = np.asarray(X @ self.coef_, dtype=np.float64)
+        return z if offset is None else z + as_offset(offset, z.shape[0])
+
+    def predict_proba(self, X, offset=None):
+        """P(classes_[k] | x), shape (n_samples, K), each level's share without cancellation."""
+        check_is_fitted(self, "coef_")
+        return level_probabilities(self._margins(X, offset), self.thresholds_.astype(np.float64))
+
+    def predict_log_proba(self, X, offset=None):
+        """log of ``predict_proba``, shape (n_samples, K)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X, offset))
+
+    def predict(self, X, offset=None):
+        """The most probable class, shape (n_samples,)."""
+        check_is_fitted(self, "coef_")
+        return self.classes_[np.argmax(self.predict_proba(X, offset), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        tags.classifier_tags.poor_score = True  # the checks' blobs lie in no order: one margin cannot split them
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _check_C(C):
+    if isinstance(C, (bool, np.bool_)) or not isinstance(C, numbers.Real) or not C > 0:
+        raise ValueError(f"C must be a number > 0 (np.inf: no penalty), got {C!r}")
+
+
+def _ordered_categories(y):
+    """The categories of a pandas ordered Categorical (or Series of one), else None."""
+    categorical = getattr(y, "cat", y)
+    if getattr(categorical, "ordered", False):
+        return np.asarray(categorical.categories)
+    return None
+
+
+def _level_codes(y, classes):
+    """Each label's position in ``classes`` (the classes in their order), int64."""
+    codes = np.full(len(y), -1, dtype=np.int64)
+    for k, c in enumerate(classes):
+        codes[y == c] = k
+    return codes
 
 
 def _l1_share(penalty, l1_ratio):

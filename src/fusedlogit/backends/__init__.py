@@ -12,7 +12,7 @@ only this protocol; they never ask which kind of data they have::
 
 (unscaled sums, no penalty, intercept last; see ``base``).  Two registries
 say where a loss and a kind of data go.  ``LOSSES``: a loss is a module
-(``binary``, ``multinomial``) with its label check ``labels``, its sums on
+(``binary``, ``multinomial``, ``ordinal``) with its label check ``labels``, its sums on
 each kind of data ``KINDS`` and its kind-free reductions.  ``BACKENDS``: a
 kind of data is an ``ArrayBackend`` subclass:
 
@@ -29,7 +29,7 @@ kind of data is an ``ArrayBackend`` subclass:
 from __future__ import annotations
 
 from .._validation import check_choice, is_dask_array, is_sparse
-from . import binary, multinomial
+from . import binary, multinomial, ordinal
 from .base import ArrayBackend
 from .csr import CsrBackend
 from .dense import DenseBackend
@@ -45,6 +45,7 @@ BACKENDS = {
 LOSSES = {
     "binary": binary,
     "multinomial": multinomial,
+    "ordinal": ordinal,
 }
 
 __all__ = ["ArrayBackend", "BACKENDS", "CsrBackend", "DenseBackend", "LOSSES", "ReferenceBackend", "make_backend"]

@@ -319,6 +319,11 @@ class ArrayBackend:
         return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, n_threads={self.n_threads})"
 
 
+def as_ndarray(a):
+    """A product's result as an ndarray (scipy.sparse products are sparse)."""
+    return a.toarray() if hasattr(a, "toarray") else np.asarray(a)
+
+
 def symmetric_from_upper(H):
     """The symmetric matrix whose upper triangle (diagonal included) is that of H."""
     upper = np.triu(H)

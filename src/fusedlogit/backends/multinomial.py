@@ -20,7 +20,7 @@ import numpy as np
 
 from .._threads import blas_limits, launch
 from .._validation import as_class_labels
-from .base import expit
+from .base import as_ndarray, expit
 
 #: The labels are class codes (n,) or soft labels (n, K), with the class count K.
 CLASS_LABELS = True
@@ -76,18 +76,13 @@ def hessian(data, W, b, cols=None):
             for k in range(K):
                 rows = slice(k * width, (k + 1) * width)
                 diagonal = data.augmented_rows(Xb, np.sqrt(s * P[:, k]))
-                H[rows, rows] += _dense(diagonal.T @ diagonal)
+                H[rows, rows] += as_ndarray(diagonal.T @ diagonal)
                 for l in range(k, K):
-                    block = _dense(A[k].T @ A[l])
+                    block = as_ndarray(A[k].T @ A[l])
                     H[rows, l * width : (l + 1) * width] -= block
                     if l != k:
                         H[l * width : (l + 1) * width, rows] -= block.T
     return H
-
-
-def _dense(a):
-    """A product's result as an ndarray (scipy.sparse products are sparse)."""
-    return a.toarray() if hasattr(a, "toarray") else np.asarray(a)
 
 
 class Dense:

@@ -6,7 +6,8 @@
 - ``timing``: ``time_call``; ``kernels``, ``fits``, ``multinomial`` (also the
   measured peak flop rate), ``multinomial_fits``, ``cold``: the five default
   sections; ``l1``: L1 fits against glum and scikit-learn (asked for by name;
-  also ``python -m fusedlogit.bench.l1``);
+  also ``python -m fusedlogit.bench.l1``); ``ordinal``: the ordinal model's
+  pass and a fit against statsmodels (``python -m fusedlogit.bench.ordinal``);
 - ``machine``: what the results were measured on, and other processes' load
   meanwhile; ``peers``: peers timed in child processes; ``report``, ``plot``:
   the output.

@@ -108,7 +108,7 @@ from pathlib import Path
 import numpy as np
 
 from .machine import BUSY_CORES, QUIET, QUIET_CORES, CpuWatch, pick_quiet, wait_quiet
-from .peers import Peers
+from .peers import Peers, run_worker
 from .timing import progress
 
 PARTS = ("path", "sparse", "cv")
@@ -177,9 +177,10 @@ def sparse_problem(n, d, per_row, seed=3):
 
 
 def penalty_for(d, l1, l2):
+    from fusedlogit.layout import Layout
     from fusedlogit.solvers.penalised import Penalty, coefficient_weights
 
-    return Penalty(l1, l2, coefficient_weights(np.ones(d), d + 1, True))
+    return Penalty(l1, l2, coefficient_weights(np.ones(d), Layout(1, d, True)))
 
 
 def kkt(loss, coef, intercept, l1, l2):
@@ -197,7 +198,7 @@ def alpha_max(loss, l1_ratio):
     from fusedlogit.solvers.paths import alpha_max as path_alpha_max, path_options
     from fusedlogit.solvers.penalised import coefficient_weights
 
-    weights = coefficient_weights(np.ones(loss.n_features), loss.n_coef, loss.fit_intercept)
+    weights = coefficient_weights(np.ones(loss.n_features), loss.layout)
     return path_alpha_max(loss, weights, l1_ratio, path_options(TOL, None, False))[0]
 
 
@@ -261,28 +262,8 @@ def time_fusedlogit(call, warm, threads, repeats, profile=None):
 
 
 def worker(spec_path):
-    spec = json.loads(Path(spec_path).read_text())
-    from fusedlogit._threads import pinned
-
-    peer, solver, params, data = spec["peer"], spec["solver"], spec["params"], spec["data"]
-    if data.endswith(".npz"):
-        with np.load(data) as f:
-            X, y = f["X"], f["y"]
-            extra = {k: f[k] for k in f.files if k not in ("X", "y")}
-    else:
-        from scipy import sparse
-
-        X, y, extra = sparse.load_npz(data + "_X.npz"), np.load(data + "_y.npy"), {}
-    X = prepare(peer, X)
-    warm_rows = min(X.shape[0], 2000)
-    with pinned(spec["threads"]), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit_peer(peer, solver, X[:warm_rows], y[:warm_rows], dict(params, warm=True), extra)
-        Path(spec["started"]).write_text(repr(time.time()))
-        t = time.perf_counter()
-        result = fit_peer(peer, solver, X, y, params, extra)
-        seconds = time.perf_counter() - t
-    np.savez(spec["out"], seconds=seconds, **result)
+    """The child process of ``Peers``: one peer's fit (``peers.run_worker``)."""
+    run_worker(spec_path, fit_peer, prepare)
 
 
 def prepare(peer, X):

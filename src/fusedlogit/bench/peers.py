@@ -110,3 +110,33 @@ class Peers:
         import shutil
 
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_worker(spec_path, fit_peer, prepare=None):
+    """In the child: load the spec's data, warm the peer up on a slice of it (imports, first compiles), then
+    time ``fit_peer(peer, solver, X, y, params, extra)`` alone and save its result dict with the seconds."""
+    import warnings
+
+    from .._threads import pinned
+
+    spec = json.loads(Path(spec_path).read_text())
+    peer, solver, params, data = spec["peer"], spec["solver"], spec["params"], spec["data"]
+    if data.endswith(".npz"):
+        with np.load(data) as f:
+            X, y = f["X"], f["y"]
+            extra = {k: f[k] for k in f.files if k not in ("X", "y")}
+    else:
+        from scipy import sparse
+
+        X, y, extra = sparse.load_npz(data + "_X.npz"), np.load(data + "_y.npy"), {}
+    if prepare is not None:
+        X = prepare(peer, X)
+    warm_rows = min(X.shape[0], 2000)
+    with pinned(spec["threads"]), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit_peer(peer, solver, X[:warm_rows], y[:warm_rows], dict(params, warm=True), extra)
+        Path(spec["started"]).write_text(repr(time.time()))
+        t = time.perf_counter()
+        result = fit_peer(peer, solver, X, y, params, extra)
+        seconds = time.perf_counter() - t
+    np.savez(spec["out"], seconds=seconds, **result)

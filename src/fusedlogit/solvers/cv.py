@@ -18,6 +18,7 @@ import numpy as np
 from .._threads import fit_threads
 from .._validation import check_choice, check_penalty_weights
 from ..backends import BACKENDS
+from ..ordinal import level_probabilities
 from .paths import (
     alpha_max,
     check_grid_options,
@@ -148,6 +149,7 @@ def _held_out_scores(objective, result, test, targets, test_weight, scoring):
     from scipy.special import log_softmax
 
     n_alphas = result.alphas.size
+    ordinal = result.thresholds is not None
     multinomial = result.coef.ndim == 3
     coef = result.coef.reshape(-1, objective.n_features)  # (n_alphas · classes, d)
     intercept = result.intercept.reshape(1, n_alphas, -1)
@@ -160,6 +162,10 @@ def _held_out_scores(objective, result, test, targets, test_weight, scoring):
     test_weight = test_weight[row] * share
     if multinomial:
         log_p = log_softmax(z, axis=2)
+    elif ordinal:
+        with np.errstate(divide="ignore"):
+            log_p = np.log(np.stack([level_probabilities(z[:, a, 0], result.thresholds[a]) for a in range(n_alphas)],
+                                    axis=1))
     else:
         m = z[:, :, 0]
         log_p = np.stack([-np.logaddexp(0.0, m), -np.logaddexp(0.0, -m)], axis=2)  # log P(0), log P(1)
@@ -173,11 +179,11 @@ def _held_out_scores(objective, result, test, targets, test_weight, scoring):
     if scoring == "roc_auc":
         from sklearn.metrics import roc_auc_score
 
-        if multinomial:
+        if multinomial or ordinal:
             return np.array([roc_auc_score(labels, proba[:, a], sample_weight=test_weight, multi_class="ovr")
                              for a in range(n_alphas)])
         return np.array([roc_auc_score(labels, proba[:, a, 1], sample_weight=test_weight) for a in range(n_alphas)])
-    return np.array([float(scoring(labels, proba[:, a] if multinomial else proba[:, a, 1], test_weight))
+    return np.array([float(scoring(labels, proba[:, a] if multinomial or ordinal else proba[:, a, 1], test_weight))
                      for a in range(n_alphas)])
 
 
@@ -214,6 +220,7 @@ def cv(
     penalty_weights=None,
     sample_weight=None,
     fit_intercept=True,
+    model="auto",
     n_classes=None,
     tol=1e-8,
     max_iter=None,
@@ -243,7 +250,7 @@ def cv(
         The held-out weighted mean log loss (lower is better), accuracy or
         ROC AUC (higher is better), or ``scoring(y_true, proba,
         sample_weight) -> float``, higher is better (y_true integer labels,
-        proba (n_test,) binary, (n_test, K) multinomial).  The best is the
+        proba (n_test,) binary, (n_test, K) multinomial or ordinal).  The best is the
         best mean over the folds; a NaN mean (a score undefined on a fold) is
         left out, with a RuntimeWarning, and all NaN is a ValueError.
     refit : bool, default True
@@ -270,16 +277,14 @@ def cv(
     options = path_options(tol, max_iter, verbose)
     quiet = dataclasses.replace(options, verbose=False)
     with fit_threads():
-        objective = penalised_objective(X, y, n_classes, sample_weight, fit_intercept, backend, n_threads)
+        objective = penalised_objective(X, y, model, n_classes, sample_weight, fit_intercept, backend, n_threads)
         alphas, n_alphas, alpha_min_ratio = check_grid_options(
             alphas, n_alphas, alpha_min_ratio, objective.n_samples, objective.n_features
         )
         ratios = np.array([check_l1_ratio(r, allow_zero=alphas is not None) for r in ratios])
-        weights = coefficient_weights(
-            check_penalty_weights(penalty_weights, objective.n_features), objective.n_coef, objective.fit_intercept
-        )
+        weights = coefficient_weights(check_penalty_weights(penalty_weights, objective.n_features), objective.layout)
         targets = objective.labels()
-        n_classes_fit = getattr(objective, "n_classes", None)  # None: the binary model
+        n_classes_fit = getattr(objective, "n_classes", None)  # None: the binary model; K classes or levels
         multinomial = n_classes_fit is not None
         # stratified by the most probable label: a soft binary label by t > 1/2, a soft row by its argmax
         if targets.ndim == 2:
@@ -336,7 +341,7 @@ def cv(
     if refit:
         refitted = fit(
             X, y, l1=best_alpha * best_ratio, l2=best_alpha * (1.0 - best_ratio), penalty_weights=penalty_weights,
-            sample_weight=sample_weight, fit_intercept=fit_intercept, n_classes=n_classes, solver="cd",
+            sample_weight=sample_weight, fit_intercept=fit_intercept, model=model, n_classes=n_classes, solver="cd",
             tol=options.tol, max_iter=options.max_iter, n_threads=n_threads, backend=backend,
         )
     return CVResult(

@@ -32,6 +32,7 @@ from .._validation import (
 from ..backends import BACKENDS
 from ..exceptions import ConvergenceWarning, SeparationWarning
 from ..multinomial import MultinomialLoss, ReferenceClassLoss
+from ..ordinal import OrdinalLoss
 from ..model import build_objective, centred, start_point
 from .common import SolverOptions
 from .inference import (
@@ -57,6 +58,7 @@ def fit(
     fit_intercept=True,
     sample_weight=None,
     offset=None,
+    model="auto",
     n_classes=None,
     solver="auto",
     tol=1e-8,
@@ -86,6 +88,16 @@ def fit(
     penalty_weights : (n_features,) array ≥ 0, optional
         π_j, the weight of feature j in both penalties (default 1; 0 leaves
         it unpenalised).
+    model : {"auto", "binary", "multinomial", "ordinal"}, default "auto"
+        The model (``fusedlogit.model``).  "auto" is "multinomial" or "binary"
+        as described under ``n_classes``.  "ordinal" is the proportional-odds
+        model of ``OrdinalLoss`` for ordered levels y = 0..K−1 (every level
+        needs samples of positive weight): ``coef`` (n_features,) and
+        ``thresholds`` (K − 1,), strictly increasing, with P(y ≤ k | x) =
+        σ(thresholds[k] − x·coef − offset); ``intercept`` is 0.0 (the
+        thresholds hold it; ``fit_intercept=False`` is refused), ``params``,
+        ``stderr`` and ``cov`` cover [coef..., thresholds...], and the
+        penalties apply to coef only.  ``cov_type`` "nonrobust" (or None) only.
     n_classes : int, optional
         Fit the multinomial (softmax) model of ``MultinomialLoss`` when
         n_classes ≥ 3 is given, y is an (n, K) matrix of soft labels, or y's
@@ -221,14 +233,15 @@ def fit(
         raise ValueError("callback must be callable or None")
 
     objective = build_objective(
-        X, y, n_classes=n_classes, sample_weight=sample_weight, offset=offset, fit_intercept=fit_intercept,
+        X, y, model=model, n_classes=n_classes, sample_weight=sample_weight, offset=offset, fit_intercept=fit_intercept,
         l2=0.0 if penalised else l2, backend=backend, n_threads=n_threads, penalised=l1 > 0 or l2 > 0,
     )  # penalised (solver "cd"): the Penalty carries l2
     multinomial = isinstance(objective, MultinomialLoss)
+    ordinal = isinstance(objective, OrdinalLoss)
     problem = objective
+    if (multinomial or ordinal) and cov_type not in (None, "nonrobust"):
+        raise ValueError(f"cov_type must be 'nonrobust' for {objective.loss_name} models, got {cov_type!r}")
     if multinomial:
-        if cov_type not in (None, "nonrobust"):
-            raise ValueError(f"cov_type must be 'nonrobust' for multinomial models, got {cov_type!r}")
         if l2 == 0.0 and not penalised:  # fit θ_k = coef_k − coef_0: identified there, its Hessian non-singular
             problem = ReferenceClassLoss(objective)
     if objective.n_coef == 0:
@@ -241,7 +254,7 @@ def fit(
     penalty = None
     if penalised:
         weights = check_penalty_weights(penalty_weights, objective.n_features)
-        penalty = Penalty(l1, l2, coefficient_weights(weights, objective.n_coef, objective.fit_intercept))
+        penalty = Penalty(l1, l2, coefficient_weights(weights, objective.layout))
     options = SolverOptions(
         tol=tol,
         max_iter=DEFAULT_MAX_ITER[name] if max_iter is None else max_iter,
@@ -298,6 +311,8 @@ def fit(
             stderr = stderr.reshape(-1, full.shape[1]) if problem is not objective else np.full(
                 (full.shape[0] - 1, full.shape[1]), np.nan)
             coef = full.ravel()
+        elif ordinal:
+            w, b = coef[: objective.n_features].copy(), 0.0
         else:
             w, b = (coef[:-1].copy(), float(coef[-1])) if objective.fit_intercept else (coef.copy(), 0.0)
         return FitResult(
@@ -318,6 +333,7 @@ def fit(
             llnull=objective.null_log_likelihood(),
             feature_names=names,
             n_classes=getattr(objective, "n_classes", 2),
+            thresholds=objective.thresholds(coef).copy() if ordinal else None,
             l1=l1,
             _cov=cov,
         )

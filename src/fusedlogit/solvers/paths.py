@@ -46,7 +46,8 @@ class PathResult:
     alphas : (n_alphas,), decreasing
     l1_ratio : float
     coef : (n_alphas, n_features), or (n_alphas, K, n_features) for K classes
-    intercept : (n_alphas,) or (n_alphas, K)
+    intercept : (n_alphas,) or (n_alphas, K) (zeros for the ordinal model)
+    thresholds : (n_alphas, K − 1), the ordinal model's thresholds; None for the others
     n_iter, converged, loss, grad_max, n_nonzero : (n_alphas,) each: iterations,
         whether the KKT test holds, J, max |minimum-norm subgradient|, and the
         number of nonzero coefficients
@@ -61,6 +62,7 @@ class PathResult:
     loss: np.ndarray
     grad_max: np.ndarray
     n_nonzero: np.ndarray
+    thresholds: np.ndarray | None = None
 
     def __repr__(self):
         return (
@@ -73,10 +75,10 @@ class PathResult:
 # -- the objective and the grid -----------------------------------------------------
 
 
-def penalised_objective(X, y, n_classes, sample_weight, fit_intercept, backend, n_threads):
+def penalised_objective(X, y, model, n_classes, sample_weight, fit_intercept, backend, n_threads):
     """The smooth (l2 = 0) objective that ``fit`` would build for these data; every fit here is penalised."""
-    return build_objective(X, y, n_classes=n_classes, sample_weight=sample_weight, fit_intercept=fit_intercept,
-                           backend=backend, n_threads=n_threads, penalised=True)
+    return build_objective(X, y, model=model, n_classes=n_classes, sample_weight=sample_weight,
+                           fit_intercept=fit_intercept, backend=backend, n_threads=n_threads, penalised=True)
 
 
 def check_l1_ratio(l1_ratio, allow_zero):
@@ -165,8 +167,11 @@ def run_path(objective, weights, l1_ratio, alphas, coef0, options, label="path")
         free = layout.rows(weights)[0] == 0
         full[:, :, free] -= full[:, :, free].mean(axis=1, keepdims=True)
     w, b = layout.features(coefs), layout.intercepts(coefs)
+    thresholds = None
     if rows == 1:
         w, b = w[:, 0, :], b[:, 0]
+    if layout.intercept_sign < 0:  # the ordinal model's constants are its thresholds
+        thresholds, b = np.ascontiguousarray(b), np.zeros(n)
     return PathResult(
         alphas=alphas.copy(),
         l1_ratio=float(l1_ratio),
@@ -177,6 +182,7 @@ def run_path(objective, weights, l1_ratio, alphas, coef0, options, label="path")
         loss=loss,
         grad_max=grad_max,
         n_nonzero=np.count_nonzero(w.reshape(n, -1), axis=1),
+        thresholds=thresholds,
     )
 
 
@@ -232,6 +238,7 @@ def path(
     penalty_weights=None,
     sample_weight=None,
     fit_intercept=True,
+    model="auto",
     n_classes=None,
     tol=1e-8,
     max_iter=None,
@@ -252,7 +259,7 @@ def path(
         n_features, else 1e-2), geometrically.
     penalty_weights : (n_features,) array ≥ 0, optional
         π_j, default 1; 0 leaves feature j unpenalised.
-    X, y, sample_weight, fit_intercept, n_classes, tol, max_iter, n_threads, backend
+    X, y, sample_weight, fit_intercept, model, n_classes, tol, max_iter, n_threads, backend
         As for ``fusedlogit.fit`` (solver "cd"); max_iter is per α.
     verbose : bool
         One line per α: its index, α, nonzeros, iterations, J, max|∂J|, time.
@@ -266,14 +273,12 @@ def path(
     check_choice("backend", backend, BACKENDS)
     options = path_options(tol, max_iter, verbose)
     with fit_threads():
-        objective = penalised_objective(X, y, n_classes, sample_weight, fit_intercept, backend, n_threads)
+        objective = penalised_objective(X, y, model, n_classes, sample_weight, fit_intercept, backend, n_threads)
         alphas, n_alphas, alpha_min_ratio = check_grid_options(
             alphas, n_alphas, alpha_min_ratio, objective.n_samples, objective.n_features
         )
         l1_ratio = check_l1_ratio(l1_ratio, allow_zero=alphas is not None)
-        weights = coefficient_weights(
-            check_penalty_weights(penalty_weights, objective.n_features), objective.n_coef, objective.fit_intercept
-        )
+        weights = coefficient_weights(check_penalty_weights(penalty_weights, objective.n_features), objective.layout)
         quiet = dataclasses.replace(options, verbose=False)
         grid, coef0 = grid_and_start(objective, weights, l1_ratio, alphas, n_alphas, alpha_min_ratio, quiet)
         result = run_path(objective, weights, l1_ratio, grid, coef0, options)

@@ -100,10 +100,9 @@ class Penalty:
         return np.where(coef != 0.0, g + lam * np.sign(coef), np.where(lam > 0.0, shrunk, g))
 
 
-def coefficient_weights(penalty_weights, n_coef, fit_intercept):
-    """π per flat coefficient: the per-feature weights for every class, 0 at intercepts."""
-    row = np.append(penalty_weights, 0.0) if fit_intercept else np.asarray(penalty_weights, dtype=np.float64)
-    return np.tile(row, n_coef // row.size)
+def coefficient_weights(penalty_weights, layout):
+    """π per flat coefficient: the per-feature weights in every row of ``layout``, 0 at its constants."""
+    return layout.penalty_weights(penalty_weights)
 
 
 def _penalised(penalty, coef, unpenalised):

@@ -16,7 +16,9 @@ class FitResult:
     ----------
     coef : ndarray (n_features,); for the multinomial model (n_classes, n_features),
         also with n_classes = 2 (y given as an (n, 2) matrix of soft labels)
-    intercept : float (0.0 without intercept); multinomial: ndarray (n_classes,)
+    intercept : float (0.0 without intercept and for the ordinal model); multinomial: ndarray (n_classes,)
+    thresholds : ndarray (n_classes − 1,), the ordinal model's thresholds (strictly
+        increasing: P(y ≤ k | x) = σ(thresholds[k] − x·coef)); None for the others
     n_iter : int, iterations the solver ran
     converged : bool, whether the convergence test (see ``fit``'s tol) holds
     loss : float, J at the solution (with the penalties)
@@ -31,6 +33,7 @@ class FitResult:
     message : str, that reason as a sentence, with what to do where it is not
         "converged" (the text of the ConvergenceWarning)
     stderr : ndarray (n_coef,), standard errors of ``params`` = [coef..., intercept]
+        (ordinal: [coef..., thresholds...])
     cov : ndarray (n_coef, n_coef), their covariance of type ``cov_type``
         (``solvers.inference``); "nonrobust" is the inverse of the Hessian of
         the summed negative log-likelihood Σ s_i ℓ_i (the usual MLE covariance,
@@ -73,24 +76,39 @@ class FitResult:
     llnull: float = np.nan
     feature_names: Sequence = ()
     n_classes: int = 2
+    thresholds: np.ndarray | None = None
     l1: float = 0.0
     _cov: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def __repr__(self):
         """One line: what ran and where it stopped (the arrays are attributes)."""
-        shape = (
-            f"n_features={self.coef.shape[0]}, intercept={self.intercept:.6g}"
-            if self._binary
-            else f"n_classes={self.n_classes}, n_features={self.coef.shape[1]}"
-        )
+        if self.thresholds is not None:
+            shape = f"n_levels={self.n_classes}, n_features={self.coef.shape[0]}"
+        elif self._binary:
+            shape = f"n_features={self.coef.shape[0]}, intercept={self.intercept:.6g}"
+        else:
+            shape = f"n_classes={self.n_classes}, n_features={self.coef.shape[1]}"
         return (
             f"FitResult(solver={self.solver!r}, status={self.status!r}, converged={self.converged}, "
             f"n_iter={self.n_iter}, loss={self.loss:.10g}, grad_max={self.grad_max:.3g}, {shape})"
         )
 
+    def predict_proba(self, X, offset=None):
+        """The fitted model's probabilities for the rows of X: (n_samples,) P(y = 1 | x) for the binary model,
+        (n_samples, K) for the multinomial and ordinal ones (``fusedlogit.predict_proba``)."""
+        if self.thresholds is not None:
+            from ..ordinal import predict_proba
+
+            return predict_proba(X, self.coef, self.thresholds, offset)
+        from ..objective import predict_proba
+
+        if not self._binary and offset is not None:
+            raise ValueError("offset is not supported for multinomial models")
+        return predict_proba(X, self.coef, self.intercept, offset)
+
     @property
     def _binary(self):
-        """Whether this is the binary model (coef a vector), not the multinomial one (also with 2 classes)."""
+        """Whether coef is a vector (the binary or ordinal model), not the multinomial one's matrix (also K = 2)."""
         return np.ndim(self.coef) == 1
 
     @property
@@ -112,7 +130,10 @@ class FitResult:
         Binary: [coef..., intercept] (without intercept: coef).  Multinomial:
         the reference-class parametrisation, row k − 1 = [coef[k] − coef[0],
         intercept[k] − intercept[0]] for k = 1..K−1, shape (K − 1, width).
+        Ordinal: [coef..., thresholds...].
         """
+        if self.thresholds is not None:
+            return np.concatenate([self.coef, self.thresholds])
         if self._binary:
             return self.coef.copy() if self.stderr.shape[0] == self.coef.shape[0] else np.append(self.coef, self.intercept)
         rows = self.coef if self.stderr.shape[1] == self.coef.shape[1] else np.column_stack([self.coef, self.intercept])
@@ -157,7 +178,9 @@ class FitResult:
 
     @property
     def _n_intercepts(self):
-        """The intercepts among ``params``: 1, K − 1, or 0 without intercept."""
+        """The intercepts among ``params``: 1, K − 1 (multinomial rows; ordinal thresholds), or 0 without intercept."""
+        if self.thresholds is not None:
+            return self.thresholds.size
         has_intercept = self.stderr.shape[-1] > len(self.feature_names)
         return self.stderr.size // self.stderr.shape[-1] if has_intercept else 0
 
@@ -187,13 +210,17 @@ class FitResult:
         """The coefficient table and the fit's statistics, as a string to print."""
         from .inference import coefficient_table, format_table
 
-        names = list(self.feature_names) + (["intercept"] if self.stderr.shape[-1] > len(self.feature_names) else [])
+        if self.thresholds is not None:
+            names = list(self.feature_names) + [f"threshold {k}|{k + 1}" for k in range(self.thresholds.size)]
+        else:
+            names = list(self.feature_names) + (["intercept"] if self.stderr.shape[-1] > len(self.feature_names) else [])
         if not self._binary:  # one block of rows per class against class 0
             names = [f"{name} [{k} vs 0]" for k in range(1, self.n_classes) for name in names]
         level = f"{100 * (1 - alpha):g}%"
         header = ("", "coef", "std err", "z", "P>|z|", f"[{level}", "interval]")
+        title = "Ordinal logistic regression" if self.thresholds is not None else "Logistic regression"
         facts = [
-            f"Logistic regression     solver: {self.solver}   converged: {self.converged}   iterations: {self.n_iter}",
+            f"{title}     solver: {self.solver}   converged: {self.converged}   iterations: {self.n_iter}",
             f"observations: {self.n_obs}   log-likelihood: {self.loglike:.6g}   null: {self.llnull:.6g}   "
             f"pseudo-R²: {self.pseudo_r2:.4f}   LLR p-value: {self.llr_pvalue:.4g}",
             f"covariance: {self.cov_type}",

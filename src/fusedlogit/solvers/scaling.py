@@ -14,9 +14,12 @@ has the conditioning of standardised data.  Without an intercept there is
 nothing to centre against: μ = 0 and σ_j = ρ_j, the root-mean-square.  A
 constant column is scaled by its rms but not centred (centred, it would be
 zero), an all-zero one not at all.  For a multinomial objective the same map
-applies to each class's row [w_k, b_k] of coef.  It costs O(n_coef) per call::
+applies to each class's row [w_k, b_k] of coef; for the ordinal model's
+thresholds θ_t, from which the margin is subtracted (``Layout.intercept_sign``
+s = −1), each threshold takes the shift: θ_t = θ'_t − s Σ_j μ_j θ_j / σ_j.
+It costs O(n_coef) per call::
 
-    ∇_θ J = Tᵀ ∇J:   (∇_θ J)_j = (g_j − μ_j g_b)/σ_j,   (∇_θ J)_b = g_b
+    ∇_θ J = Tᵀ ∇J:   (∇_θ J)_j = (g_j − s μ_j Σ_t g_t)/σ_j,   (∇_θ J)_t = g_t   (t: the row's constants)
     H_θ v = Tᵀ H (T v)
 
 Only the path to the optimum changes: J(Tθ) is the objective itself, and
@@ -47,8 +50,10 @@ class StandardisedObjective:
         from .newton import row_subsample
 
         self.objective = objective
-        self.fit_intercept = objective.fit_intercept
-        self._width = objective.layout.width  # one class's [w, b]
+        layout = objective.layout
+        self.fit_intercept = layout.n_intercepts > 0
+        self._width = layout.width  # one row's [w, constants]
+        self._sign = layout.intercept_sign
         mean, rms = (row_subsample(objective) or objective).column_moments()
         scale = rms.copy()
         if self.fit_intercept:
@@ -83,7 +88,7 @@ class StandardisedObjective:
         d = self.scale.shape[0]
         rows[:, :d] /= self.scale
         if self.fit_intercept:
-            rows[:, d] -= rows[:, :d] @ self.mean
+            rows[:, d:] -= self._sign * (rows[:, :d] @ self.mean)[:, None]
         return rows.reshape(shape)
 
     def theta(self, coef):
@@ -91,7 +96,7 @@ class StandardisedObjective:
         rows, shape = self._rows(coef)
         d = self.scale.shape[0]
         if self.fit_intercept:
-            rows[:, d] += rows[:, :d] @ self.mean
+            rows[:, d:] += self._sign * (rows[:, :d] @ self.mean)[:, None]
         rows[:, :d] *= self.scale
         return rows.reshape(shape)
 
@@ -100,7 +105,7 @@ class StandardisedObjective:
         rows, shape = self._rows(grad)
         d = self.scale.shape[0]
         if self.fit_intercept:
-            rows[:, :d] -= rows[:, d : d + 1] * self.mean
+            rows[:, :d] -= self._sign * rows[:, d:].sum(axis=1, keepdims=True) * self.mean
         rows[:, :d] /= self.scale
         return rows.reshape(shape)
 
@@ -110,7 +115,7 @@ class StandardisedObjective:
         d = self.scale.shape[0]
         rows[:, :d] *= self.scale
         if self.fit_intercept:
-            rows[:, :d] += rows[:, d : d + 1] * self.mean
+            rows[:, :d] += self._sign * rows[:, d:].sum(axis=1, keepdims=True) * self.mean
         return rows.reshape(shape)
 
     # -- what the solvers call ---------------------------------------------------------
