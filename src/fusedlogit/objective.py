@@ -16,9 +16,12 @@ reference, dask chunks) computes the sums over samples; the scaling and the
 penalty are applied in ``Objective``, once, for every model and backend.
 
 A model is a subclass of ``Objective`` beside ``LogisticLoss`` (e.g.
-``multinomial.MultinomialLoss``): its loss name in ``backends.LOSSES``, its
-coefficient ``Layout``, how a coefficient vector splits into the backend's
-(W, b), its start point and its null model.
+``multinomial.MultinomialLoss``, ``ordinal.OrdinalLoss``): its loss name in
+``backends.LOSSES``, its coefficient ``Layout``, how a coefficient vector
+splits into the backend's (W, b), its start point and its null model.  The
+base and the binary model share this module (about 520 lines): the binary
+model is the base's plainest instance, and its ``predict_proba`` is the
+public one that dispatches to the others.
 """
 
 from __future__ import annotations
