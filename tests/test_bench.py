@@ -111,7 +111,11 @@ def test_tables_and_readme_markdown(tiny_run):
     header = next(line for line in md.splitlines() if line.startswith("| n | d |"))
     assert all(line.count("|") == header.count("|") for line in kernel_lines)
     fit_header = next(line for line in md.splitlines() if line.startswith("| problem |"))
-    assert fit_header.replace("\\|", "").count("|") == 11  # 10 columns; "max|grad J|" escaped
+    assert fit_header.replace("\\|", "").count("|") == 12  # 11 columns; "max|grad J|" escaped
+    # each fit's time in passes of the fused loss+gradient on its data
+    for r in results["fits"]:
+        assert r["error"] is not None or r["passes"] == pytest.approx(r["median_s"] / r["pass_s"])
+    assert all(r["pass_s"] > 0 for r in results["fits"])
 
 
 def test_plot_written(tiny_run):

@@ -104,6 +104,19 @@ class Objective:
         self._gradient_weights = None
         self._column_rms = None
         self._subsample = None
+        self._passes = [1.0]  # reading X to build the backend (checking it, or copying it) is one pass
+        self._pass_share = 1.0  # what one pass over these rows counts (a row subsample: its share of X)
+
+    def _count_passes(self, passes=1):
+        self._passes[0] += passes * self._pass_share
+
+    @property
+    def n_passes(self):
+        """Passes over X made through this objective so far: its construction and every call that reads X
+        (loss, gradient, hessp, hessian, probabilities, column statistics, …), a pass over a row subsample
+        counted as its share of the rows.  A Hessian is one read of X, though at d features it costs about
+        d/2 times the arithmetic of a gradient pass."""
+        return self._passes[0]
 
     # the validated data, as the backend holds them (never copies made per call)
     X = property(lambda self: self._data.X, doc="X as used: float32/float64, C order, CSR or dask.")
@@ -133,6 +146,7 @@ class Objective:
 
     def _data_terms(self, coef, want_loss, want_grad):
         W, b = self._split(coef)
+        self._count_passes()
         loss, grad = self._data.loss_gradient_sums(W, b, want_loss, want_grad)
         return W, loss, grad
 
@@ -160,6 +174,7 @@ class Objective:
         """H(coef) @ v, in v's shape, from one pass over X."""
         W, b = self._split(coef)
         V, vb = self._split(v, "v")
+        self._count_passes()
         return self._finish_sums(self._data.hessp_sums(W, b, V, vb), V, v)
 
     @interruptible
@@ -171,6 +186,7 @@ class Objective:
         for R rows of coefficients (R·m without intercept).
         """
         W, b = self._split(coef)
+        self._count_passes()
         H = self._scale * self._data.hessian_sums(W, b, features)
         index = np.arange(H.shape[0]).reshape(self.layout.n_rows, -1)
         weights = index[:, : index.shape[1] - self._sum_constants].ravel()  # the features' places in each row
@@ -179,6 +195,7 @@ class Objective:
 
     def predict_proba(self, coef):
         """The model's probabilities for the data held, float64."""
+        self._count_passes()
         return self._data.probabilities(*self._split(coef))
 
     # -- the data, as the solvers may see them ----------------------------------------
@@ -296,6 +313,7 @@ class Objective:
     def _rms(self):
         """ρ_j = sqrt(Σ s_i x_ij² / Σ s_i), (n_features,): one pass over X, made once."""
         if self._column_rms is None:
+            self._count_passes(self._data.column_statistics_passes)
             self._column_rms = np.sqrt(self._data.column_sum_squares() / self._data.weight_sum())
         return self._column_rms
 
@@ -305,6 +323,7 @@ class Objective:
         Two passes over X (ρ is cached with ``gradient_weights``); for
         preconditioners and column-scale diagnostics.  X is never copied.
         """
+        self._count_passes(self._data.column_statistics_passes)
         return self._data.column_sums() / self._data.weight_sum(), self._rms()
 
     def row_subsample(self, step):
@@ -318,6 +337,8 @@ class Objective:
             if data.weight_sum() > 0:
                 sub = object.__new__(type(self))
                 sub._setup(data, self.fit_intercept, self.l2, "mean", self.backend)
+                sub._passes, sub._pass_share = self._passes, self._pass_share * data.shape[0] / self.n_samples
+                sub._count_passes()  # gathering and checking its rows
             self._subsample = (step, sub)
         return self._subsample[1]
 
@@ -325,11 +346,13 @@ class Objective:
         """max over positive-weight rows i and coefficient rows k of |x̃_i·step_k| (step shaped like coef)."""
         W, b = self._split(step, "step")
         W, b = np.atleast_2d(W), np.atleast_1d(b)
+        self._count_passes(W.shape[0])
         return max(self._data.max_abs_margin(W[k], float(b[k])) for k in range(W.shape[0]))
 
     def saturated(self, coef):
         """Every positive-weight row's label predicted with probability > 1 − σ(−SATURATED_MARGIN)
         (hard labels only; ``kernels.pointwise``)."""
+        self._count_passes()
         return self._data.all_saturated(*self._split(coef))
 
     def n_observations(self):
@@ -425,6 +448,7 @@ class LogisticLoss(Objective):
     def row_curvatures(self, coef):
         """D_i = s_i p_i(1 − p_i) / Σs (mean reduction), (n_samples,): H = X̃ᵀ diag(D) X̃ + l2 on w."""
         w, b = self._split(coef)
+        self._count_passes()
         return self._scale * self._data.curvatures(w, b)
 
     def initial_coef(self):
@@ -443,11 +467,13 @@ class LogisticLoss(Objective):
     # -- what inference needs (``solvers.inference``) -----------------------------------
     def score_gram(self, coef):
         """Σ_i g_i g_iᵀ, shape (n_coef, n_coef), the scores g_i = s_i (p_i − y_i) x̃_i unscaled (one pass)."""
+        self._count_passes()
         full = self._data.score_gram_sums(*self._split(coef))
         return full if self.fit_intercept else full[:-1, :-1]
 
     def score_group_sums(self, coef, n_groups, codes):
         """Σ_{i: codes_i = g} g_i for g = 0..n_groups−1, shape (n_groups, n_coef) (one pass)."""
+        self._count_passes()
         full = self._data.score_group_sums(*self._split(coef), n_groups, codes)
         return full if self.fit_intercept else full[:, :-1]
 

@@ -94,6 +94,7 @@ class OrdinalLoss(Objective):
         w, theta = self._split(coef)
         if not np.all(np.diff(theta) > 0):  # outside J's domain: +∞ there, without a pass over X
             return w, np.inf, np.full(self.n_coef, np.nan)
+        self._count_passes()
         loss, grad = self._data.loss_gradient_sums(w, theta, want_loss, want_grad)
         return w, loss, grad
 
@@ -120,6 +121,7 @@ class OrdinalLoss(Objective):
     def max_margin_move(self, step):
         """A bound on max_{i,k} |δθ_k − x_i·δw| over the rows of positive weight: max|x_i·δw| + max|δθ|."""
         w, theta = self._split(step, "step")
+        self._count_passes()
         return self._data.max_abs_margin(w, 0.0) + float(np.max(np.abs(theta), initial=0.0))
 
     def null_log_likelihood(self):

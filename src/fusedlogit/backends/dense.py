@@ -8,20 +8,50 @@ Numba threads; where BLAS does the work (the Hessians) it runs under
 from __future__ import annotations
 
 from .._threads import launch
-from .._validation import as_features
+import numpy as np
+
+from .._validation import as_features, check_finite
 from .base import ArrayBackend
 
 
 class DenseBackend(ArrayBackend):
-    """Dense float32/float64 X, copied to C order once if it is not already."""
+    """Dense float32/float64 X, copied to C order once if it is not already.
+
+    Building one reads X once with ``kernels.dense.column_statistics``: that
+    pass checks X for NaN and infinity (a NumPy check then names the first
+    one) and measures the weighted column sums and sums of squares that the
+    convergence test and the solvers' scaling ask for later, so they cost no
+    pass of their own.
+    """
 
     kind = "dense"
+    column_statistics_passes = 0
 
     @staticmethod
     def as_features(X):
-        return as_features(X, contiguous=True)
+        # a NumPy array is checked by the statistics pass of ``build``; other inputs (a DataFrame, whose
+        # column names the error quotes) here
+        return as_features(X, contiguous=True, finite=not isinstance(X, np.ndarray))
+
+    @classmethod
+    def build(cls, X, y, sample_weight, **options):
+        backend = super().build(X, y, sample_weight, **options)
+        if not np.isfinite(backend._statistics()[2]).all():
+            check_finite("X", backend.X)
+        return backend
+
+    def _statistics(self):
+        """``column_statistics`` of X under the current weights (made once per weight vector)."""
+        cached = getattr(self, "_cached_statistics", None)
+        if cached is None or cached[0] is not self.sample_weight:
+            from ..kernels import dense
+
+            cached = (self.sample_weight, launch(dense.column_statistics, self.n_threads, self.X, self.sample_weight))
+            self._cached_statistics = cached
+        return cached[1]
+
+    def column_sums(self):
+        return self._statistics()[0].copy()
 
     def column_sum_squares(self):
-        from ..kernels import dense
-
-        return launch(dense.column_sum_squares, self.n_threads, self.X, self.sample_weight)
+        return self._statistics()[1].copy()

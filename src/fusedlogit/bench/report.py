@@ -42,15 +42,19 @@ def kernel_table(rows, markdown=False, compact=False):
 
 
 def fit_table(rows, markdown=False):
-    header = ["problem", "n", "d", "method", "solver", "seconds", "iter", "says converged", "max|grad J|", "J"]
+    """One line per fit: its time, and in passes (time / one fused loss+gradient pass on the same data)."""
+    header = ["problem", "n", "d", "method", "solver", "seconds", "passes", "iter", "says converged", "max|grad J|",
+              "J"]
     lines = []
     for r in rows:
         if r["error"]:
             lines.append([r["problem"], str(r["n"]), str(r["d"]), r["method"], r["solver"], "failed", "-", "-", "-",
-                          r["error"][:40]])
+                          "-", r["error"][:40]])
             continue
+        passes = f"{r['passes']:.1f}" if r.get("passes") is not None else "-"
         lines.append([r["problem"], str(r["n"]), str(r["d"]), r["method"], r["solver"], f"{r['median_s']:.3f}",
-                      str(r["n_iter"]), "yes" if r["converged"] else "no", f"{r['grad_max']:.1e}", f"{r['loss']:.10f}"])
+                      passes, str(r["n_iter"]), "yes" if r["converged"] else "no", f"{r['grad_max']:.1e}",
+                      f"{r['loss']:.10f}"])
     return _format(header, lines, markdown)
 
 

@@ -299,16 +299,21 @@ def weighted_rows(Xb, sb, ob, w, b, cols, out):
 
 
 @pjit
-def column_sum_squares(X, sample_weight):
-    """Σ_i s_i x_ij² for every column j, shape (d,): one pass, chunked like the other kernels."""
+def column_statistics(X, sample_weight):
+    """[Σ_i s_i x_ij, Σ_i s_i x_ij², Σ_i 0·x_ij] for every column j, shape (3, d): one pass, chunked like the
+    other kernels.  The last row is 0 where column j is finite and NaN where it holds a NaN or an infinity
+    (0·x is NaN exactly for those), so the pass that measures the columns also checks them."""
     n, d = X.shape
     n_chunks, chunk = partition(n)
-    acc = np.zeros((n_chunks, d))
+    acc = np.zeros((n_chunks, 3 * d))
     for c in prange(n_chunks):
-        part = acc[c]
+        sums, squares, zeros = acc[c, :d], acc[c, d : 2 * d], acc[c, 2 * d :]
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
             s = 1.0 if sample_weight is None else sample_weight[i]
             for j in range(d):
                 x = X[i, j]
-                part[j] += s * x * x
-    return reduce_chunks(acc)
+                sx = s * x
+                sums[j] += sx
+                squares[j] += sx * x
+                zeros[j] += 0.0 * x
+    return reduce_chunks(acc).reshape(3, d)

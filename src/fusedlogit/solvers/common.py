@@ -23,6 +23,7 @@ class SolverOptions:
     verbose: bool = False
     learning_rate: float | None = None
     reuse_hessian: bool = True  # newton: False makes each step a function of its start point alone
+    presolve: bool = False  # newton: on large data, start from the solution on a row subsample (a cold start)
     penalty: object = None  # cd: the ``penalised.Penalty`` added to the objective
 
 

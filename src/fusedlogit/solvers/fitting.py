@@ -165,7 +165,8 @@ def fit(
         Let solver="newton" reuse a Hessian factor for the next step near the
         optimum (see ``solvers.newton``).  False refactors at every
         iteration, so that each one depends on its start point alone:
-        ``max_iter=2`` is then one iteration warm-started from another.
+        ``max_iter=2`` is then one iteration warm-started from another (nor
+        does Newton then start from a row subsample's solution).
 
     Returns
     -------
@@ -263,6 +264,7 @@ def fit(
         learning_rate=learning_rate,
         reuse_hessian=check_bool("reuse_hessian", reuse_hessian),
         penalty=penalty,
+        presolve=coef0 is None and intercept0 is None and reuse_hessian,
     )
     with fit_threads():  # BLAS at one thread, but where the caller gave n_threads (see _threads)
         start = start_point(objective, coef0, intercept0)
@@ -335,6 +337,7 @@ def fit(
             n_classes=getattr(objective, "n_classes", 2),
             thresholds=objective.thresholds(coef).copy() if ordinal else None,
             l1=l1,
+            n_passes=objective.n_passes,
             _cov=cov,
         )
 

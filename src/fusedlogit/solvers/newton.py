@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from .common import Progress, SolverOutput, armijo, stop_reason
+from .common import Progress, SolverOutput, all_finite, armijo, stop_reason
 
 #: Newton reuses its Hessian factor after a full step that cut max|∇J| by
 #: at least this factor (the Hessian then barely changes between iterates).
@@ -14,6 +16,12 @@ NEWTON_REUSE_RATIO = 0.25
 #: subsample of about ``NEWTON_SUBSAMPLE_ROWS`` rows (see ``newton``).
 NEWTON_SUBSAMPLE_MIN_ROWS = 200_000
 NEWTON_SUBSAMPLE_ROWS = 100_000
+
+#: From a cold start on that many rows, Newton first solves on the subsample
+#: (to max|∇J| ≤ ``PRESOLVE_TOL``, or tol if larger), its Hessians from every
+#: ``PRESOLVE_HESSIAN_STEP``-th row of it, and starts from that solution.
+PRESOLVE_TOL = 1e-6
+PRESOLVE_HESSIAN_STEP = 4
 
 
 class HessianFactor:
@@ -66,17 +74,46 @@ def newton(objective, coef0, options):
     rows (sub-sampled Newton, Roosta-Khorasani & Mahoney 2019): its relative
     error, ~sqrt(d/m), bounds the linear rate of the iteration, so it serves
     as long as a step from a fresh subsample factor still cuts max|∇J|
-    fourfold; after the first one that does not, every factor is exact.  The
+    fourfold and no reused one makes it grow; after the first step that
+    fails either test, every factor is exact.  The
     line search keeps every step a descent step, and the gradient is always
     exact, so the solution is the same.  Each iteration costs one fused
     loss+gradient pass, plus one Hessian when the factor is refreshed.
+
+    From a cold start (``options.presolve``) on such data the far steps are
+    taken on the subsample (``presolve``): the full passes then start where
+    the subsample's solution is, at the distance of its sampling error.
     """
+    coef = np.array(coef0, dtype=np.float64)
+    sample = row_subsample(objective)
+    if sample is not None and options.presolve:
+        coef = presolve(sample, coef, options)
+    return _iterate(objective, coef, options, sample, "newton")
+
+
+def presolve(sample, coef0, options):
+    """The solution of Newton's method on the row subsample ``sample`` from coef0, or coef0 if that fails.
+
+    It stops at max|∇J_sample| ≤ max(tol, ``PRESOLVE_TOL``): the full data's
+    gradient there is of the order of the subsample's sampling error, which
+    no more precision on the subsample can reduce.  Its Hessians come from
+    every ``PRESOLVE_HESSIAN_STEP``-th of its rows (they need only bring it
+    to that error), and it prints and calls back nothing: its iterations are
+    not iterations on the data.
+    """
+    quiet = dataclasses.replace(options, tol=max(options.tol, PRESOLVE_TOL), verbose=False, callback=None,
+                                presolve=False)
+    inner = sample.row_subsample(PRESOLVE_HESSIAN_STEP)
+    out = _iterate(sample, coef0, quiet, inner, "newton presolve")
+    return out.coef if np.isfinite(out.loss) and all_finite(out.coef) else coef0
+
+
+def _iterate(objective, coef, options, sample, name):
+    """Newton's iterations from coef, the first factors from the Hessian of ``sample`` (if not None)."""
     from .newton_core import MAX_SHIFTS
 
-    coef = np.array(coef0, dtype=np.float64)
     loss, grad = objective.loss_gradient(coef)
-    progress = Progress("newton", options, coef, loss, grad)
-    sample = row_subsample(objective)
+    progress = Progress(name, options, coef, loss, grad)
     k = 0
     factor = None
     while True:
@@ -99,8 +136,10 @@ def newton(objective, coef0, options):
         t, coef, loss, new_grad = found
         reduction = np.max(np.abs(new_grad)) / np.max(np.abs(grad))
         if not (options.reuse_hessian and t == 1.0 and reduction <= NEWTON_REUSE_RATIO):
-            if fresh:
-                sample = None  # even a fresh subsample factor is not good enough here
+            if fresh or reduction > 1.0:
+                # even a fresh subsample factor is not good enough here, or a reused one made ∇J grow:
+                # the subsample misjudges the curvature in some direction (rare columns, few rows)
+                sample = None
             factor = None
         grad = new_grad
         k += 1

@@ -104,7 +104,7 @@ def finish_stalled(name, objective, out, options):
         left = options.max_iter - out.n_iter
         if left <= 0 or (name == "newton" and objective.n_coef > NEWTON_FINISH_MAX_COEF):
             break
-        more = SOLVER_FUNCTIONS[name](objective, out.coef, dataclasses.replace(options, max_iter=left))
+        more = SOLVER_FUNCTIONS[name](objective, out.coef, dataclasses.replace(options, max_iter=left, presolve=False))
         stages.append((name, more))
         history = out.history + more.history[1:]  # more.history[0] is J at out.coef again
         out = SolverOutput(more.coef, out.n_iter + more.n_iter, history, more.loss, more.grad, more.status)

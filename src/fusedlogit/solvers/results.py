@@ -51,6 +51,10 @@ class FitResult:
     feature_names : sequence of str, names of the columns of X: a tuple of the
         given names or a DataFrame's columns, else "x0", "x1", ... (a
         sequence that equals the tuple of those names)
+    n_passes : float, the passes over X the fit made, from checking X to the
+        covariance (``LogisticLoss.n_passes``: a pass over a row subsample
+        counts its share of the rows; a Hessian counts as one read of X,
+        though it costs ~d/2 times a gradient pass's arithmetic)
 
     ``params``, ``zvalues``, ``pvalues``, ``conf_int(alpha)``, ``pseudo_r2``,
     ``llr``, ``llr_pvalue``, ``df_model``, ``aic``, ``bic`` and ``summary()``
@@ -78,6 +82,7 @@ class FitResult:
     n_classes: int = 2
     thresholds: np.ndarray | None = None
     l1: float = 0.0
+    n_passes: float = np.nan
     _cov: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def __repr__(self):

@@ -1,0 +1,181 @@
+"""Passes over X: what they are counted as (``n_passes``), the statistics pass that checks and measures X at
+construction, and Newton's start from a row subsample's solution (fewer full passes, the same certified answer)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import fusedlogit
+import fusedlogit.solvers.newton as newton_module
+from fusedlogit import LogisticLoss, MultinomialLoss, fit
+from fusedlogit.datasets import make_mixed_scale_problem, make_problem
+
+
+@pytest.fixture
+def small_subsamples(monkeypatch):
+    """Newton's row subsample from 20,000 rows on (every k-th row, about 5,000 of them), so a test sees it."""
+    monkeypatch.setattr(newton_module, "NEWTON_SUBSAMPLE_MIN_ROWS", 20_000)
+    monkeypatch.setattr(newton_module, "NEWTON_SUBSAMPLE_ROWS", 5_000)
+
+
+def without_presolve(monkeypatch):
+    monkeypatch.setattr(newton_module, "presolve", lambda sample, coef0, options: coef0)
+
+
+# -- what a pass is ---------------------------------------------------------------------------
+
+
+def test_each_call_that_reads_x_counts_one_pass_and_a_subsample_its_share():
+    X, y, *_ = make_problem(4000, 6)
+    obj = LogisticLoss(X, y)
+    assert obj.n_passes == 1  # checking X (and measuring its columns) at construction
+    coef = obj.initial_coef()
+    obj.loss_gradient(coef)
+    obj.loss(coef)
+    obj.hessp(coef, np.ones(obj.n_coef))
+    obj.hessian(coef)
+    assert obj.n_passes == 5
+    obj.column_moments()
+    obj.converged(np.zeros(obj.n_coef), 1e-8)  # the column weights: measured at construction, no pass
+    assert obj.n_passes == 5
+    sub = obj.row_subsample(4)
+    assert obj.n_passes == 5 + 0.25  # gathering and checking every 4th row
+    sub.loss_gradient(coef)
+    assert obj.n_passes == pytest.approx(5.5) and sub.n_passes == obj.n_passes
+
+
+def test_sparse_column_statistics_are_passes_of_their_own():
+    X, y, *_ = make_problem(3000, 5)
+    X[X < 0.5] = 0.0
+    obj = LogisticLoss(sp.csr_matrix(X), y)
+    before = obj.n_passes
+    obj.column_moments()  # Σ s x and Σ s x² over the stored values
+    assert obj.n_passes == before + 2
+
+
+def test_fit_reports_its_passes():
+    X, y, *_ = make_problem(5000, 8)
+    r = fit(X, y, l2=1e-3)
+    # construction, then one fused pass per Newton iteration plus the start, and one Hessian or more
+    assert r.n_passes >= 1 + (r.n_iter + 1) + 1
+    assert r.n_passes == int(r.n_passes)  # no subsample on 5,000 rows
+    lbfgs = fit(X, y, l2=1e-3, solver="lbfgs")
+    assert lbfgs.n_passes >= lbfgs.n_iter + 2
+
+
+# -- the statistics pass ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_column_statistics_equal_numpy(dtype, weighted):
+    rng = np.random.default_rng(3)
+    X = (rng.standard_normal((3001, 7)) * np.logspace(-2, 3, 7) + 5).astype(dtype)
+    y = (rng.random(3001) < 0.4).astype(float)
+    s = rng.uniform(0, 3, 3001) if weighted else None
+    obj = LogisticLoss(X, y, sample_weight=s)
+    w = np.ones(3001) if s is None else s.astype(dtype).astype(np.float64)
+    X64 = X.astype(np.float64)
+    mean, rms = obj.column_moments()
+    np.testing.assert_allclose(mean, w @ X64 / w.sum(), rtol=1e-12)
+    np.testing.assert_allclose(rms, np.sqrt(w @ X64**2 / w.sum()), rtol=1e-12)
+
+
+def test_column_statistics_follow_new_weights():
+    """An objective with its weights divided by c (the cv's copies) measures its columns under those weights."""
+    X, y, *_ = make_problem(2000, 4)
+    s = np.random.default_rng(0).uniform(0.5, 2, 2000)
+    obj = LogisticLoss(X, y, sample_weight=s)
+    other = obj.weights_divided(4.0)
+    np.testing.assert_array_equal(other._data.column_sum_squares(), obj._data.column_sum_squares() / 4.0)
+    np.testing.assert_allclose(other.column_moments()[1], obj.column_moments()[1], rtol=1e-15)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_statistics_pass_refuses_non_finite_x_naming_its_place(bad):
+    X, y, *_ = make_problem(5000, 6)
+    X[4321, 2] = bad
+    for make in (lambda: LogisticLoss(X, y), lambda: fit(X, y), lambda: MultinomialLoss(X, (y * 2).astype(int) % 3)):
+        with pytest.raises(ValueError, match=r"X contains NaN or infinity \(first at row 4321, column 2"):
+            make()
+    X[4321, 2] = 1.0
+    s = np.ones(5000)
+    s[4321] = 0.0  # a zero weight does not hide a bad value
+    X[4321, 2] = bad
+    with pytest.raises(ValueError, match="row 4321, column 2"):
+        LogisticLoss(X, y, sample_weight=s)
+
+
+def test_a_dataframe_names_its_bad_column():
+    pd = pytest.importorskip("pandas")
+    X, y, *_ = make_problem(300, 3)
+    X[17, 1] = np.nan
+    with pytest.raises(ValueError, match=r"row 17, column 1 \('b'\)"):
+        fit(pd.DataFrame(X, columns=["a", "b", "c"]), y)
+
+
+# -- Newton from a subsample's solution ----------------------------------------------------------
+
+
+PROBLEMS = {
+    "well": lambda: make_problem(60_000, 12, seed=1)[:2],
+    "ill": lambda: make_problem(60_000, 12, kind="ill", seed=2)[:2],
+    "mixed": lambda: make_mixed_scale_problem(60_000, 30, n_numeric=6, levels=9, seed=3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_presolve_keeps_the_certified_answer_in_fewer_passes(name, small_subsamples, monkeypatch):
+    X, y = PROBLEMS[name]()
+    l2 = 1.0 / X.shape[0]
+    new = fit(X, y, l2=l2)
+    assert new.converged and new.solver == "newton"
+    # certified on the full data: the returned point's full gradient meets tol
+    obj = LogisticLoss(X, y, l2=l2)
+    point = np.append(new.coef, new.intercept)
+    assert obj.converged(obj.gradient(point), 1e-8)
+    without_presolve(monkeypatch)
+    old = fit(X, y, l2=l2)
+    assert old.converged
+    assert new.loss == pytest.approx(old.loss, rel=1e-13, abs=1e-15)
+    sd = X.std(axis=0) + 1e-300
+    assert np.max(np.abs(new.coef - old.coef) * sd) < 1e-6
+    assert new.n_passes < old.n_passes  # the far steps were taken on the subsample
+
+
+def test_presolve_is_bitwise_reproducible_across_threads(small_subsamples):
+    X, y = PROBLEMS["well"]()
+    results = [fit(X, y, l2=1e-4, n_threads=t) for t in (1, 2)]
+    np.testing.assert_array_equal(results[0].coef, results[1].coef)
+    assert results[0].intercept == results[1].intercept and results[0].n_passes == results[1].n_passes
+
+
+def test_a_warm_start_or_a_finishing_run_does_not_presolve(small_subsamples, monkeypatch):
+    X, y = PROBLEMS["well"]()
+    calls = []
+    real = newton_module.presolve
+    monkeypatch.setattr(newton_module, "presolve", lambda *a: calls.append(1) or real(*a))
+    cold = fit(X, y, l2=1e-4)
+    assert calls == [1]
+    fit(X, y, l2=1e-4, coef0=cold.coef * 0.5)
+    fit(X, y, l2=1e-4, reuse_hessian=False)  # each iteration a function of its start alone
+    assert calls == [1]
+
+
+def test_presolve_serves_the_multinomial_and_ordinal_models(small_subsamples, monkeypatch):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40_000, 6))
+    z = X @ rng.standard_normal(6)
+    levels = np.digitize(z + rng.logistic(size=40_000), [-1.0, 0.5, 2.0])
+    for kwargs in ({"n_classes": 4, "solver": "newton"}, {"model": "ordinal"}):
+        new = fit(X, levels, l2=1e-4, **kwargs)
+        with monkeypatch.context() as m:
+            without_presolve(m)
+            old = fit(X, levels, l2=1e-4, **kwargs)
+        assert new.converged and old.converged
+        assert new.loss == pytest.approx(old.loss, rel=1e-13)
+        assert new.n_passes < old.n_passes
+
+
+def test_the_default_size_thresholds_are_where_the_docstring_says():
+    assert newton_module.NEWTON_SUBSAMPLE_MIN_ROWS == 200_000 and fusedlogit.solvers.newton.PRESOLVE_TOL == 1e-6
