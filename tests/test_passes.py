@@ -179,3 +179,22 @@ def test_presolve_serves_the_multinomial_and_ordinal_models(small_subsamples, mo
 
 def test_the_default_size_thresholds_are_where_the_docstring_says():
     assert newton_module.NEWTON_SUBSAMPLE_MIN_ROWS == 200_000 and fusedlogit.solvers.newton.PRESOLVE_TOL == 1e-6
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "digits", "breast_cancer"])
+def test_the_estimators_default_fits_of_sklearn_datasets_converge_without_a_warning(name):
+    import warnings
+
+    datasets = pytest.importorskip("sklearn.datasets")
+    from fusedlogit.sklearn import LogisticRegression
+
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = LogisticRegression().fit(X, y)
+    # certified: the full gradient of the estimator's objective (l2 = 1/(C·n)) meets the tolerance
+    n_classes = np.unique(y).size
+    model = fusedlogit.MultinomialLoss(X, y, n_classes=n_classes, l2=1 / X.shape[0]) if n_classes > 2 else \
+        LogisticLoss(X, y, l2=1 / X.shape[0])
+    coef = np.column_stack([est.coef_, est.intercept_]).ravel() if n_classes > 2 else np.append(est.coef_[0], est.intercept_)
+    assert model.converged(model.gradient(coef), 1e-8)
