@@ -17,6 +17,7 @@ import numpy as np
 import fusedlogit
 import fusedlogit.solvers.newton as newton_module
 from fusedlogit._config import max_threads
+from fusedlogit.bench.fits import pass_seconds
 from fusedlogit import datasets
 
 
@@ -36,18 +37,6 @@ def problems(n):
     yield "standardised d=200", X, y
 
 
-def pass_seconds(X, y, l2):
-    objective = fusedlogit.LogisticLoss(X, y, l2=l2)
-    coef = objective.initial_coef()
-    objective.loss_gradient(coef)
-    best = np.inf
-    for _ in range(5):
-        t = time.perf_counter()
-        objective.loss_gradient(coef)
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -60,7 +49,7 @@ def main():
     print("|---|---:|---:|---:|---:|")
     for name, X, y in problems(args.n):
         l2 = 1.0 / args.n
-        unit = pass_seconds(X, y, l2)
+        unit = pass_seconds(fusedlogit.LogisticLoss(X, y, l2=l2), max_threads(), 5)
         best = {}
         for _ in range(args.repeats):
             for label, function in variants.items():
