@@ -91,6 +91,18 @@ def test_column_statistics_follow_new_weights():
     np.testing.assert_allclose(other.column_moments()[1], obj.column_moments()[1], rtol=1e-15)
 
 
+def test_measuring_the_columns_under_new_weights_counts_its_pass():
+    X, y, *_ = make_problem(2000, 4)
+    obj = LogisticLoss(X, y, sample_weight=np.full(2000, 2.0))
+    obj.column_moments()
+    assert obj.n_passes == 1  # kept from construction
+    other = obj.weights_divided(2.0)  # shares the count, with new weights
+    other.column_moments()
+    assert obj.n_passes == 2  # one pass measures the columns under the new weights (ρ, scale-free, is kept)
+    other.column_moments()
+    assert obj.n_passes == 2  # and it is kept for them
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_the_statistics_pass_refuses_non_finite_x_naming_its_place(bad):
     X, y, *_ = make_problem(5000, 6)

@@ -74,7 +74,7 @@ class ArrayBackend:
 
     #: which entry of a loss module's ``KINDS`` computes the sums on this kind of data
     kind = None
-    #: passes over X that ``column_sums`` or ``column_sum_squares`` make (0 where ``build`` measured them)
+    #: passes over X that ``column_sums`` or ``column_sum_squares`` make (0 where they are kept from ``build``)
     column_statistics_passes = 1
 
     def __init__(self, X, y, sample_weight, n_threads, offset=None, *, model, n_classes=None):

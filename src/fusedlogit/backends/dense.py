@@ -7,9 +7,9 @@ Numba threads; where BLAS does the work (the Hessians) it runs under
 
 from __future__ import annotations
 
-from .._threads import launch
 import numpy as np
 
+from .._threads import launch
 from .._validation import as_features, check_finite
 from .base import ArrayBackend
 
@@ -25,7 +25,6 @@ class DenseBackend(ArrayBackend):
     """
 
     kind = "dense"
-    column_statistics_passes = 0
 
     @staticmethod
     def as_features(X):
@@ -49,6 +48,12 @@ class DenseBackend(ArrayBackend):
             cached = (self.sample_weight, launch(dense.column_statistics, self.n_threads, self.X, self.sample_weight))
             self._cached_statistics = cached
         return cached[1]
+
+    @property
+    def column_statistics_passes(self):
+        """0 while the statistics of the current weights are kept (from ``build``), 1 after new weights."""
+        cached = getattr(self, "_cached_statistics", None)
+        return 0 if cached is not None and cached[0] is self.sample_weight else 1
 
     def column_sums(self):
         return self._statistics()[0].copy()

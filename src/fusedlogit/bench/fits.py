@@ -11,7 +11,7 @@ from .._config import max_threads
 from .._threads import pinned
 from ..datasets import make_problem
 from ..objective import LogisticLoss
-from .timing import progress
+from .timing import progress, time_call
 
 DEFAULT_FIT_SHAPES = ((10_000, 20), (100_000, 100), (1_000_000, 20))
 QUICK_FIT_SHAPES = ((10_000, 20),)
@@ -146,12 +146,7 @@ def pass_seconds(objective, n_threads, repeats):
     a fit's time is also reported (its passes: time / this; for a peer, the passes of fusedlogit's it costs)."""
     coef = objective.initial_coef()
     with pinned(n_threads):
-        objective.loss_gradient(coef)
-        samples = []
-        for _ in range(max(3, repeats)):
-            t = time.perf_counter()
-            objective.loss_gradient(coef)
-            samples.append(time.perf_counter() - t)
+        samples, _ = time_call(lambda: objective.loss_gradient(coef), repeats=max(3, repeats))
     return min(samples)
 
 

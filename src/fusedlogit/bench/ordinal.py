@@ -31,13 +31,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 
 from .peers import Peers, run_worker
-from .timing import progress
+from .timing import progress, time_call
 
 PARTS = ("kernel", "fit")
 N_LEVELS = 5
@@ -58,13 +57,8 @@ def ordinal_problem(n, d, n_levels=N_LEVELS, seed=0):
 
 
 def _best(call, repeats):
-    call()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    """The fastest of ``repeats`` timed calls, one call each, after an untimed one (``timing.time_call``)."""
+    return min(time_call(call, repeats=repeats, min_sample_s=0.0)[0])
 
 
 def kernel_part(size, threads, repeats):
