@@ -4,7 +4,8 @@ from a row subsample's solution (``solvers.newton.presolve``), alternating in on
     python benchmarks/passes_per_fit.py [--n 1000000] [--repeats 2]
 
 Problems (``fusedlogit.datasets``, l2 = 1/n, tol = 1e-8): standardised d = 100, the same X with 1% positives,
-the ill-conditioned one (cond ~1e12), one-hot beside money-scale columns, and standardised d = 20 and d = 200.
+the ill-conditioned one (cond ~1e12), one-hot beside money-scale columns, standardised d = 20 and d = 200; and
+multinomial models on n/2 rows, d = 50 (``bench.multinomial_fits``): K = 5 and 10 standardised, K = 5 unscaled.
 Prints, per problem, the pass time and for each variant the best time, that time in passes, ``n_passes`` (the
 reads of X the fit counted), iterations and max|∇J|.
 """
@@ -22,6 +23,8 @@ from fusedlogit import datasets
 
 
 def problems(n):
+    from fusedlogit.bench.multinomial_fits import multinomial_fit_problem
+
     X, y, *_ = datasets.make_problem(n, 100, kind="well")
     yield "standardised d=100", X, y
     rng = np.random.default_rng(1)
@@ -35,6 +38,9 @@ def problems(n):
     yield "standardised d=20", X, y
     X, y, *_ = datasets.make_problem(n, 200, kind="well", seed=4)
     yield "standardised d=200", X, y
+    for K, kind in ((5, "standardised"), (10, "standardised"), (5, "unscaled")):
+        X, y = multinomial_fit_problem(n // 2, 50, K, kind=kind)
+        yield f"multinomial K={K}, {kind} d=50, n/2 rows", X, y
 
 
 def main():
@@ -43,19 +49,20 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     presolve = newton_module.presolve
-    variants = {"without": lambda sample, coef0, options: coef0, "with": presolve}
+    variants = {"without": lambda sample, coef0, *options: coef0, "with": presolve}
     print(f"n = {args.n}, {max_threads()} threads, tol = 1e-8, l2 = 1/n")
     print("| problem | pass ms | without: s (passes, n_passes, iter) | with: s (passes, n_passes, iter) | speed-up |")
     print("|---|---:|---:|---:|---:|")
     for name, X, y in problems(args.n):
-        l2 = 1.0 / args.n
-        unit = pass_seconds(fusedlogit.LogisticLoss(X, y, l2=l2), max_threads(), 5)
+        l2 = 1.0 / X.shape[0]
+        model = fusedlogit.MultinomialLoss if name.startswith("multinomial") else fusedlogit.LogisticLoss
+        unit = pass_seconds(model(X, y, l2=l2), max_threads(), 5)
         best = {}
         for _ in range(args.repeats):
             for label, function in variants.items():
                 newton_module.presolve = function
                 t = time.perf_counter()
-                r = fusedlogit.fit(X, y, l2=l2, tol=1e-8)
+                r = fusedlogit.fit(X, y, l2=l2, tol=1e-8, solver="newton")
                 t = time.perf_counter() - t
                 assert r.converged, (name, label, r.message)
                 if label not in best or t < best[label][0]:

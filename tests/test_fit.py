@@ -215,11 +215,7 @@ def test_callback_verbose_and_history(capsys):
 def test_auto_rule():
     assert resolve_solver("auto", AUTO_NEWTON_MAX_COEF) == "newton"
     assert resolve_solver("auto", AUTO_NEWTON_MAX_COEF + 1) == "lbfgs"
-    assert resolve_solver("auto", 10, multinomial=True) == "lbfgs"  # rows unknown: as on many
-    assert resolve_solver("auto", 10, multinomial=True, n_samples=199_999) == "newton"
-    assert resolve_solver("auto", 10, multinomial=True, n_samples=200_000) == "lbfgs"
-    assert resolve_solver("auto", AUTO_NEWTON_MAX_COEF + 1, multinomial=True, n_samples=1000) == "lbfgs"
-    assert resolve_solver("newton", 10, multinomial=True) == "newton"
+    assert resolve_solver("newton", AUTO_NEWTON_MAX_COEF + 1) == "newton"
     X, y = spector()
     assert fit(X, y).solver == "newton"
     assert fusedlogit.FitResult is type(fit(X, y, solver="lbfgs"))

@@ -19,7 +19,7 @@ def small_subsamples(monkeypatch):
 
 
 def without_presolve(monkeypatch):
-    monkeypatch.setattr(newton_module, "presolve", lambda sample, coef0, options: coef0)
+    monkeypatch.setattr(newton_module, "presolve", lambda sample, coef0, *rest: coef0)
 
 
 # -- what a pass is ---------------------------------------------------------------------------
@@ -155,11 +155,74 @@ def test_presolve_keeps_the_certified_answer_in_fewer_passes(name, small_subsamp
     assert new.n_passes < old.n_passes  # the far steps were taken on the subsample
 
 
-def test_presolve_is_bitwise_reproducible_across_threads(small_subsamples):
+@pytest.mark.parametrize("n_classes", [None, 3])
+def test_presolve_is_bitwise_reproducible_across_threads(small_subsamples, n_classes):
     X, y = PROBLEMS["well"]()
-    results = [fit(X, y, l2=1e-4, n_threads=t) for t in (1, 2)]
+    if n_classes:
+        y = (y + (X[:, 0] > 0.5)).astype(int)
+    results = [fit(X, y, l2=1e-4, n_threads=t, n_classes=n_classes) for t in (1, 2)]
     np.testing.assert_array_equal(results[0].coef, results[1].coef)
-    assert results[0].intercept == results[1].intercept and results[0].n_passes == results[1].n_passes
+    np.testing.assert_array_equal(results[0].intercept, results[1].intercept)
+    assert results[0].n_passes == results[1].n_passes and results[0].converged
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_row_subsample_is_every_kth_row(weighted):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((1003, 5)).astype(np.float32)
+    y = (rng.random(1003) < 0.3).astype(float)
+    s = rng.uniform(0.5, 2.0, 1003) if weighted else None
+    offset = rng.standard_normal(1003)
+    for backend in ("numba", "numpy"):
+        sub = LogisticLoss(X, y, sample_weight=s, offset=offset, backend=backend).row_subsample(7)
+        np.testing.assert_array_equal(sub.X, X[::7])
+        assert sub.X.dtype == np.float32 and (sub.X.flags.c_contiguous or backend == "numpy")  # a copy, or a view
+        np.testing.assert_array_equal(sub.y, y[::7])
+        np.testing.assert_array_equal(sub.offset, offset[::7])
+        if weighted:
+            np.testing.assert_array_equal(sub.sample_weight, s[::7].astype(np.float32))
+
+
+def test_the_hessians_rows_keep_its_arithmetic_near_a_pass():
+    from types import SimpleNamespace as Shape
+
+    step = newton_module.hessian_rows_step
+    sample = Shape(n_samples=100_000)
+    assert step(Shape(n_samples=10**6, n_coef=101), sample) == 1  # binary, d = 100: all the subsample's rows
+    assert step(Shape(n_samples=10**6, n_coef=201), sample) == 2
+    assert step(Shape(n_samples=500_000, n_coef=5 * 51), sample) == 4  # multinomial, K = 5, d = 50
+    assert step(Shape(n_samples=200_000, n_coef=1000), sample) == 32  # 3,125 rows
+    assert step(Shape(n_samples=100_000, n_coef=60_000), sample) == 1  # halving would leave fewer rows than coefficients
+
+
+# -- the secant correction of a reused factor ------------------------------------------------
+
+
+def test_a_factor_corrected_by_its_secant_pairs_is_the_bfgs_update():
+    from fusedlogit.solvers.newton import SECANT_PAIRS, HessianFactor
+    from fusedlogit.solvers.newton_core import MAX_SHIFTS
+
+    rng = np.random.default_rng(4)
+    k = 9
+    A = rng.standard_normal((k, k))
+    H0 = A @ A.T + k * np.eye(k)
+    factor = HessianFactor(H0, MAX_SHIFTS)
+    inverse = np.linalg.inv(H0)
+    pairs = []
+    for _ in range(SECANT_PAIRS + 2):
+        s = rng.standard_normal(k)
+        y = (H0 + rng.uniform(-0.3, 0.3) * np.eye(k)) @ s
+        factor.remember(s, y)
+        pairs.append((s, y))
+    factor.remember(np.ones(k), -np.ones(k))  # s·y < 0: not a curvature pair, ignored
+    for s, y in pairs[-SECANT_PAIRS:]:  # BFGS's inverse update from H0⁻¹ with the kept pairs, oldest first
+        rho = 1.0 / (y @ s)
+        V = np.eye(k) - rho * np.outer(y, s)
+        inverse = V.T @ inverse @ V + rho * np.outer(s, s)
+    g = rng.standard_normal(k)
+    np.testing.assert_allclose(factor.newton_step(g), -inverse @ g, rtol=1e-10)
+    s, y = pairs[-1]
+    np.testing.assert_allclose(-factor.newton_step(y), s, rtol=1e-10)  # the secant equation B s = y
 
 
 def test_a_warm_start_or_a_finishing_run_does_not_presolve(small_subsamples, monkeypatch):
@@ -179,12 +242,12 @@ def test_presolve_serves_the_multinomial_and_ordinal_models(small_subsamples, mo
     X = rng.standard_normal((40_000, 6))
     z = X @ rng.standard_normal(6)
     levels = np.digitize(z + rng.logistic(size=40_000), [-1.0, 0.5, 2.0])
-    for kwargs in ({"n_classes": 4, "solver": "newton"}, {"model": "ordinal"}):
+    for kwargs in ({"n_classes": 4}, {"model": "ordinal"}):
         new = fit(X, levels, l2=1e-4, **kwargs)
         with monkeypatch.context() as m:
             without_presolve(m)
             old = fit(X, levels, l2=1e-4, **kwargs)
-        assert new.converged and old.converged
+        assert new.converged and old.converged and new.solver == "newton"  # "auto" on many rows too
         assert new.loss == pytest.approx(old.loss, rel=1e-13)
         assert new.n_passes < old.n_passes
 

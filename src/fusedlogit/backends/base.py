@@ -233,9 +233,13 @@ class ArrayBackend:
 
     def subsample(self, step):
         """The same kind of backend on every ``step``-th row (a fresh, validated one)."""
+        return self._build_like(self.X[::step], step)
+
+    def _build_like(self, rows, step):
+        """A backend like this one on X's rows ``rows`` = X[::step] (labels, weights and offset taken alike)."""
         weight = None if self.sample_weight is None else self.sample_weight[::step]
         offset = None if self.offset is None else self.offset[::step]
-        return self.build(self.X[::step], self.y[::step], weight, model=self.model, offset=offset,
+        return self.build(rows, self.y[::step], weight, model=self.model, offset=offset,
                           n_classes=self.n_classes, **self._build_options())
 
     def _build_options(self):

@@ -39,6 +39,13 @@ class DenseBackend(ArrayBackend):
             check_finite("X", backend.X)
         return backend
 
+    def subsample(self, step):
+        from ..kernels import dense
+
+        rows = np.empty(((self.X.shape[0] + step - 1) // step, self.X.shape[1]), dtype=self.X.dtype)
+        launch(dense.every_kth_row, self.n_threads, self.X, step, rows)
+        return self._build_like(rows, step)
+
     def _statistics(self):
         """``column_statistics`` of X under the current weights (made once per weight vector)."""
         cached = getattr(self, "_cached_statistics", None)

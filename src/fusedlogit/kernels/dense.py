@@ -317,3 +317,10 @@ def column_statistics(X, sample_weight):
                 squares[j] += sx * x
                 zeros[j] += 0.0 * x
     return reduce_chunks(acc).reshape(3, d)
+
+
+@pjit
+def every_kth_row(X, step, out):
+    """out[i] = X[i·step] for every row i of out: a strided row subsample, gathered by every thread."""
+    for i in prange(out.shape[0]):
+        out[i, :] = X[i * step, :]

@@ -117,8 +117,8 @@ def fit(
         from loss+gradient passes alone); "auto" picks it when l1 > 0 or penalty_weights is given,
         and only it fits those.  Otherwise "auto" is "newton" for at most
         ``AUTO_NEWTON_MAX_COEF`` = 1000
-        coefficients (intercept included), else "lbfgs"; for multinomial
-        models "newton" only below 200,000 rows (``resolve_solver``).
+        coefficients (intercept included), else "lbfgs", for every model
+        (``resolve_solver``).
         "lbfgs" and "newton-cg" work on implicitly standardised columns
         (``solvers.scaling``; X is neither copied nor changed); a run of
         either that stalls on J's rounding short of tol is finished by
@@ -251,7 +251,7 @@ def fit(
         raise ValueError("groups is needed for cov_type='cluster', and only there")
     clusters = group_codes(groups, objective.n_samples, objective.weights()) if cov_type == "cluster" else None
     names = feature_names_of(feature_names, X, objective.n_features)
-    name = "cd" if penalised else resolve_solver(solver, problem.n_coef, multinomial, objective.n_samples)
+    name = "cd" if penalised else resolve_solver(solver, problem.n_coef)
     penalty = None
     if penalised:
         weights = check_penalty_weights(penalty_weights, objective.n_features)

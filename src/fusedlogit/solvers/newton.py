@@ -12,6 +12,14 @@ from .common import Progress, SolverOutput, all_finite, armijo, stop_reason
 #: at least this factor (the Hessian then barely changes between iterates).
 NEWTON_REUSE_RATIO = 0.25
 
+#: A fresh factor of the subsample's Hessian is kept (and corrected by the
+#: secant pairs of its steps) after a full step that cut max|∇J| at least this
+#: much: its relative error, not the distance to the optimum, limits its first step.
+SUBSAMPLE_REUSE_RATIO = 0.5
+
+#: A reused factor is corrected by the secant pairs of its last this many steps.
+SECANT_PAIRS = 5
+
 #: On at least this many rows, Newton's first Hessian is taken from a strided
 #: subsample of about ``NEWTON_SUBSAMPLE_ROWS`` rows (see ``newton``).
 NEWTON_SUBSAMPLE_MIN_ROWS = 200_000
@@ -23,12 +31,21 @@ NEWTON_SUBSAMPLE_ROWS = 100_000
 PRESOLVE_TOL = 1e-6
 PRESOLVE_HESSIAN_STEP = 4
 
+#: The factors of the steps on all rows come from every k-th row of the
+#: subsample, k the smallest power of 2 that keeps the Hessian's arithmetic
+#: (m·K²/2 for m rows and K coefficients) within this many times a pass's
+#: (n·K): all of it for a binary model of d = 100 on 10⁶ rows, a quarter for
+#: a multinomial one of 5 classes and 50 features on 5·10⁵.
+HESSIAN_ARITHMETIC_PER_PASS = 8
+
 
 class HessianFactor:
     """``newton_core.factor_hessian``'s equilibrated Cholesky of H (k, k), kept for reuse.
 
     ``max_shifts=1`` allows no shift τ: then ``factored`` says whether H
-    itself is numerically positive definite.
+    itself is numerically positive definite.  A reused factor can learn
+    from the steps taken with it (``remember``): its inverse is then
+    corrected by their secant pairs.
     """
 
     def __init__(self, H, max_shifts):
@@ -38,14 +55,36 @@ class HessianFactor:
         self.factor = np.zeros((k, k))
         self.scale = np.empty(k)
         self.factored = bool(factor_hessian(np.ascontiguousarray(H), self.factor, self.scale, max_shifts))
+        self.pairs = []
 
-    def newton_step(self, grad):
-        """−H⁻¹ ∇J (−∇J if the factorisation failed), as the compiled solver computes it."""
+    def _solve(self, grad):
         from .newton_core import newton_step
 
         out = np.empty(grad.shape[0])
         newton_step(self.factor, self.scale, self.factored, np.ascontiguousarray(grad, dtype=np.float64), out)
         return out
+
+    def remember(self, step, grad_change):
+        """Keep the secant pair s = step, y = ∇J(x + s) − ∇J(x) (the last ``SECANT_PAIRS``, those with s·y > 0)."""
+        if self.factored and float(step @ grad_change) > 0.0:
+            self.pairs = self.pairs[1 - SECANT_PAIRS :] + [(step, grad_change)]
+
+    def newton_step(self, grad):
+        """−H⁻¹ ∇J (−∇J if the factorisation failed), as the compiled solver computes it; after ``remember``,
+        −B⁻¹ ∇J with B the factor's H updated by BFGS with the secant pairs (the L-BFGS two-loop recursion,
+        Nocedal & Wright Algorithm 7.4, with H₀⁻¹ from the factor)."""
+        if not self.pairs:
+            return self._solve(grad)
+        q = np.array(grad, dtype=np.float64)
+        alphas = []
+        for s, y in reversed(self.pairs):
+            alpha = (s @ q) / (y @ s)
+            q -= alpha * y
+            alphas.append(alpha)
+        r = -self._solve(q)
+        for (s, y), alpha in zip(self.pairs, reversed(alphas)):
+            r += (alpha - (y @ r) / (y @ s)) * s
+        return -r
 
     def inverse(self):
         """H⁻¹ = D^{-1/2} (L L^T)⁻¹ D^{-1/2} (needs ``factored``)."""
@@ -69,15 +108,22 @@ def newton(objective, coef0, options):
     the expensive part, so near the optimum its factor is reused (the
     Shamanskii / chord variant, Kelley 1995, §5.4): after a full step that cut
     max|∇J| at least ``NEWTON_REUSE_RATIO``-fold, the next step solves with the
-    same factor; any weaker step refreshes it.  On large data the factors come
-    from the Hessian of every k-th row only, about ``NEWTON_SUBSAMPLE_ROWS``
-    rows (sub-sampled Newton, Roosta-Khorasani & Mahoney 2019): its relative
-    error, ~sqrt(d/m), bounds the linear rate of the iteration, so it serves
-    as long as a step from a fresh subsample factor still cuts max|∇J|
-    fourfold and no reused one makes it grow; after the first step that
-    fails either test, every factor is exact.  The
-    line search keeps every step a descent step, and the gradient is always
-    exact, so the solution is the same.  Each iteration costs one fused
+    same factor; any weaker step refreshes it.  A factor from a subsample
+    (below) is also corrected by the secant pairs of the steps taken with it
+    (``HessianFactor.remember``: BFGS's update of its inverse, as L-BFGS
+    makes it, Nocedal & Wright §7.2, from this H₀).
+    On large data the factors come from the Hessian of a strided row
+    subsample of about ``NEWTON_SUBSAMPLE_ROWS`` rows, or of every k-th of
+    them where its arithmetic would exceed a few passes
+    (``hessian_rows_step``: a multinomial model's K² blocks); sub-sampled
+    Newton, Roosta-Khorasani & Mahoney 2019.  Its relative error, ~sqrt(K/m)
+    for K coefficients and m rows, bounds the linear rate of the iteration,
+    which the secant pairs then improve; such a factor serves as long as a
+    step from a fresh one still cuts max|∇J| twofold
+    (``SUBSAMPLE_REUSE_RATIO``) and no reused one makes it grow; after the
+    first step that fails either test, every factor is exact.  The line
+    search keeps every step a descent step, and the gradient is always exact,
+    so the solution is the same.  Each iteration costs one fused
     loss+gradient pass, plus one Hessian when the factor is refreshed.
 
     From a cold start (``options.presolve``) on such data the far steps are
@@ -86,12 +132,26 @@ def newton(objective, coef0, options):
     """
     coef = np.array(coef0, dtype=np.float64)
     sample = row_subsample(objective)
-    if sample is not None and options.presolve:
-        coef = presolve(sample, coef, options)
-    return _iterate(objective, coef, options, sample, "newton")
+    if sample is None:
+        return _iterate(objective, coef, options, None, "newton")
+    step = hessian_rows_step(objective, sample)
+    if options.presolve:
+        coef = presolve(sample, coef, options, PRESOLVE_HESSIAN_STEP * step)
+    curvature = (sample.row_subsample(step) if step > 1 else None) or sample
+    return _iterate(objective, coef, options, curvature, "newton")
 
 
-def presolve(sample, coef0, options):
+def hessian_rows_step(objective, sample):
+    """Every how many of the subsample's rows the factors come from (``HESSIAN_ARITHMETIC_PER_PASS``; never
+    fewer rows than coefficients)."""
+    ratio = sample.n_samples * objective.n_coef / (2.0 * objective.n_samples)
+    step = 1
+    while ratio / step > HESSIAN_ARITHMETIC_PER_PASS and sample.n_samples >= 2 * step * objective.n_coef:
+        step *= 2
+    return step
+
+
+def presolve(sample, coef0, options, hessian_step=PRESOLVE_HESSIAN_STEP):
     """The solution of Newton's method on the row subsample ``sample`` from coef0, or coef0 if that fails.
 
     It stops at max|∇J_sample| ≤ max(tol, ``PRESOLVE_TOL``): the full data's
@@ -103,7 +163,7 @@ def presolve(sample, coef0, options):
     """
     quiet = dataclasses.replace(options, tol=max(options.tol, PRESOLVE_TOL), verbose=False, callback=None,
                                 presolve=False)
-    inner = sample.row_subsample(PRESOLVE_HESSIAN_STEP)
+    inner = sample.row_subsample(hessian_step)
     out = _iterate(sample, coef0, quiet, inner, "newton presolve")
     return out.coef if np.isfinite(out.loss) and all_finite(out.coef) else coef0
 
@@ -133,14 +193,19 @@ def _iterate(objective, coef, options, sample, name):
                 sample = None  # the subsample's curvature gave no descent: exact from now on
             factor = None
             continue
-        t, coef, loss, new_grad = found
+        t, new_coef, loss, new_grad = found
         reduction = np.max(np.abs(new_grad)) / np.max(np.abs(grad))
-        if not (options.reuse_hessian and t == 1.0 and reduction <= NEWTON_REUSE_RATIO):
+        reuse_ratio = SUBSAMPLE_REUSE_RATIO if sample is not None else NEWTON_REUSE_RATIO
+        if options.reuse_hessian and t == 1.0 and reduction <= reuse_ratio:
+            if sample is not None:  # an exact factor is refreshed soon enough: its chord steps stay as they were
+                factor.remember(new_coef - coef, new_grad - grad)
+        else:
             if fresh or reduction > 1.0:
                 # even a fresh subsample factor is not good enough here, or a reused one made ∇J grow:
                 # the subsample misjudges the curvature in some direction (rare columns, few rows)
                 sample = None
             factor = None
+        coef = new_coef
         grad = new_grad
         k += 1
         progress(k, coef, loss, grad, t * float(np.max(np.abs(direction))))

@@ -66,13 +66,8 @@ SOLVER_FUNCTIONS = {
 }
 
 
-#: "auto" gives a multinomial model Newton below this many rows (and up to
-#: ``AUTO_NEWTON_MAX_COEF`` coefficients), L-BFGS from it on.
-AUTO_MULTINOMIAL_NEWTON_MAX_ROWS = 200_000
-
-
-def resolve_solver(solver, n_coef, multinomial=False, n_samples=None):
-    """"auto" → "newton" when n_coef ≤ AUTO_NEWTON_MAX_COEF (binary), else "lbfgs".
+def resolve_solver(solver, n_coef):
+    """"auto" → "newton" when n_coef ≤ AUTO_NEWTON_MAX_COEF, else "lbfgs" (any model).
 
     Newton's Hessian costs ~n·n_coef²/2 per refresh and its factor n_coef³/3,
     so above 1000 coefficients L-BFGS (n·n_coef per pass) is cheaper.  L-BFGS
@@ -83,20 +78,17 @@ def resolve_solver(solver, n_coef, multinomial=False, n_samples=None):
     before it stopped at 1000 iterations, max|∇J| ≈ 900; 2 threads,
     benchmarks/results/unscaled_fits-2026-11-25.txt).
 
-    A multinomial Hessian has K² blocks of the binary one's cost, so on many
-    rows its models get "lbfgs": at 5·10⁵ × 50, K = 5, lbfgs took 0.54–0.58 s
-    against Newton's 0.70 s (2026-12-06, 2 threads, tol 1e-8).  Below
-    ``AUTO_MULTINOMIAL_NEWTON_MAX_ROWS`` rows (``n_samples``; unknown: many)
-    with up to ``AUTO_NEWTON_MAX_COEF`` coefficients they get "newton", whose
-    Hessians are cheap there and which is not slowed by badly conditioned
-    columns: scikit-learn's digits (1797 × 64, K = 10, C = 1) take L-BFGS over
-    1000 iterations to max|∇J| 1.3e-5, Newton 14 iterations to 1e-8.
+    Multinomial models too: on many rows Newton's factors come from a
+    subsample small enough for their K² blocks (``solvers.newton``), and at
+    5·10⁵ × 50, K = 5, Newton took 13–14 passes of the loss+gradient pass
+    against L-BFGS's 27 (K = 10: 13 against 27; unscaled columns: 19 against
+    90; 2026-12-06, 2 threads, tol 1e-8).  On small data Newton is not slowed
+    by badly conditioned columns: scikit-learn's digits (1797 × 64, K = 10,
+    C = 1) take L-BFGS over 1000 iterations to max|∇J| 1.3e-5, Newton 14
+    iterations to 1e-8.
     """
     if solver != "auto":
         return solver
-    if multinomial:
-        small = n_samples is not None and n_samples < AUTO_MULTINOMIAL_NEWTON_MAX_ROWS
-        return "newton" if small and n_coef <= AUTO_NEWTON_MAX_COEF else "lbfgs"
     return "newton" if n_coef <= AUTO_NEWTON_MAX_COEF else "lbfgs"
 
 
