@@ -273,3 +273,98 @@ def test_the_estimators_default_fits_of_sklearn_datasets_converge_without_a_warn
         LogisticLoss(X, y, l2=1 / X.shape[0])
     coef = np.column_stack([est.coef_, est.intercept_]).ravel() if n_classes > 2 else np.append(est.coef_[0], est.intercept_)
     assert model.converged(model.gradient(coef), 1e-8)
+
+
+# -- the Hessian of a working set from the loss+gradient pass -----------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", [{}, {"weighted": True, "offset": True}, {"fit_intercept": False, "l2": 0.1}])
+def test_one_pass_gives_the_loss_gradient_and_the_hessian_of_a_set_of_columns(dtype, kwargs):
+    rng = np.random.default_rng(6)
+    n, d = 5003, 23
+    X = (rng.standard_normal((n, d)) * np.logspace(-1, 1, d)).astype(dtype)
+    y = (rng.random(n) < 0.3).astype(float)
+    options = {"fit_intercept": kwargs.get("fit_intercept", True), "l2": kwargs.get("l2", 0.0)}
+    if kwargs.get("weighted"):
+        options["sample_weight"] = rng.uniform(0, 2, n)
+    if kwargs.get("offset"):
+        options["offset"] = rng.standard_normal(n)
+    obj = LogisticLoss(X, y, **options)
+    reference = LogisticLoss(X, y, backend="numpy", **options)
+    coef = rng.standard_normal(obj.n_coef) * 0.2
+    for features in (np.array([0, 4, 22]), np.arange(d), np.array([], dtype=np.int64)):
+        before = obj.n_passes
+        loss, grad, H = obj.loss_gradient_hessian(coef, features)
+        assert obj.n_passes == before + 1 and obj.fuses_hessian  # one read of X
+        fused_loss, fused_grad = obj.loss_gradient(coef)  # the same sweeps as the plain pass: the same bits
+        assert loss == fused_loss
+        np.testing.assert_array_equal(grad, fused_grad)
+        # the reference forms float32 margins in float32 (as BLAS does), the kernels in float64
+        rtol = 1e-10 if dtype == np.float64 else 1e-5
+        ref_loss, ref_grad = reference.loss_gradient(coef)
+        assert loss == pytest.approx(ref_loss, rel=rtol)
+        np.testing.assert_allclose(grad, ref_grad, rtol=rtol, atol=rtol * 1e-3)
+        np.testing.assert_allclose(H, reference.hessian(coef, features), rtol=rtol, atol=rtol * 1e-4)
+        np.testing.assert_array_equal(H, H.T)
+
+
+def test_a_hessian_from_the_pass_is_bitwise_the_same_for_any_thread_count():
+    X, y, *_ = make_problem(20_000, 15)
+    coef = np.linspace(-0.2, 0.2, 16)
+    results = [LogisticLoss(X, y, n_threads=t).loss_gradient_hessian(coef, [1, 2, 9]) for t in (1, 2)]
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_other_models_and_kinds_give_the_same_in_a_pass_and_a_hessian():
+    X, y, *_ = make_problem(2000, 6)
+    X[X < 0] = 0.0
+    for obj in (LogisticLoss(sp.csr_matrix(X), y), MultinomialLoss(X, (y + (X[:, 0] > 1)).astype(int))):
+        assert not obj.fuses_hessian
+        coef = np.full(obj.n_coef, 0.05)
+        before = obj.n_passes
+        loss, grad, H = obj.loss_gradient_hessian(coef, [1, 3])
+        assert obj.n_passes == before + 2
+        assert loss == obj.loss(coef)
+        np.testing.assert_array_equal(grad, obj.gradient(coef))
+        np.testing.assert_array_equal(H, obj.hessian(coef, [1, 3]))
+
+
+# -- L1 fits from a subsample's solution ------------------------------------------------------
+
+
+def _sparse_truth(n, d, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    beta = np.zeros(d)
+    beta[: d // 8] = rng.standard_normal(d // 8)
+    return X, (rng.random(n) < 1 / (1 + np.exp(-(X @ beta + 0.3)))).astype(float)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_an_l1_fit_from_a_subsample_keeps_the_certified_answer_in_fewer_full_iterations(l1_ratio, small_subsamples,
+                                                                                         monkeypatch):
+    import fusedlogit.solvers.penalised as penalised_module
+
+    X, y = _sparse_truth(60_000, 40, seed=7)
+    alpha = 2e-3
+    kwargs = {"l1": alpha * l1_ratio, "l2": alpha * (1 - l1_ratio), "tol": 1e-8}
+    new = fit(X, y, **kwargs)
+    assert new.converged and new.solver == "cd" and 0 < np.count_nonzero(new.coef) < 40
+    monkeypatch.setattr(penalised_module, "presolve", lambda objective, penalty, coef0, options: coef0)
+    monkeypatch.setattr(fusedlogit.solvers.registry, "presolve_penalised", penalised_module.presolve)
+    old = fit(X, y, **kwargs)
+    assert old.converged
+    np.testing.assert_array_equal(new.coef != 0, old.coef != 0)
+    np.testing.assert_allclose(new.coef, old.coef, atol=1e-6)
+    assert new.loss == pytest.approx(old.loss, rel=1e-12)
+    assert new.n_iter < old.n_iter  # the far steps were taken on the subsample
+
+
+def test_a_path_fits_its_small_working_sets_with_hessians_from_its_passes(small_subsamples):
+    X, y = _sparse_truth(30_000, 40, seed=8)
+    fused = fusedlogit.path(X, y, n_alphas=12, tol=1e-8)
+    reference = fusedlogit.path(X, y, n_alphas=12, tol=1e-8, backend="numpy")
+    assert fused.converged.all() and reference.converged.all()
+    np.testing.assert_allclose(fused.coef, reference.coef, atol=1e-6)

@@ -187,7 +187,31 @@ class Objective:
         """
         W, b = self._split(coef)
         self._count_passes()
-        H = self._scale * self._data.hessian_sums(W, b, features)
+        return self._finish_hessian(self._data.hessian_sums(W, b, features))
+
+    @interruptible
+    def loss_gradient_hessian(self, coef, features):
+        """(J, ∇J, H over ``features``) at coef: ``loss_gradient`` and ``hessian(coef, features)`` together.
+
+        One pass over X where the backend fuses them (``fuses_hessian``: a
+        binary model on dense X, where a row adds (m + 1)(m + 2)/2
+        multiply-adds for m features; for few features), else a pass and a
+        Hessian.
+        """
+        W, b = self._split(coef)
+        features = np.arange(self.n_features) if features is None else np.asarray(features, dtype=np.int64)
+        self._count_passes(1 if self._data.fuses_hessian else 2)
+        loss, grad, H = self._data.loss_gradient_hessian_sums(W, b, features)
+        return self._finish_loss(W, loss), self._finish_sums(grad, W, coef), self._finish_hessian(H)
+
+    @property
+    def fuses_hessian(self):
+        """Whether ``loss_gradient_hessian`` reads X once."""
+        return self._data.fuses_hessian
+
+    def _finish_hessian(self, sums):
+        """The Hessian from its sums: scaled, l2 on the features' diagonal, the intercepts' rows kept if fitted."""
+        H = self._scale * sums
         index = np.arange(H.shape[0]).reshape(self.layout.n_rows, -1)
         weights = index[:, : index.shape[1] - self._sum_constants].ravel()  # the features' places in each row
         H[weights, weights] += self.l2

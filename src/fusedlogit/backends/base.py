@@ -110,6 +110,17 @@ class ArrayBackend:
         """The Hessian's sums over the coefficients of columns ``cols`` (all by default) and the intercepts."""
         return self.sums.hessian(self, W, b, cols)
 
+    @property
+    def fuses_hessian(self):
+        """Whether ``loss_gradient_hessian_sums`` is one pass (a binary model on dense X), not a pass and a Hessian."""
+        return hasattr(self.sums, "loss_gradient_hessian")
+
+    def loss_gradient_hessian_sums(self, W, b, cols):
+        """(Σ s_i ℓ_i, the gradient's sums, the Hessian's sums over the columns ``cols`` and the intercepts)."""
+        if self.fuses_hessian:
+            return self.sums.loss_gradient_hessian(self, W, b, np.asarray(cols, dtype=np.int64))
+        return (*self.loss_gradient_sums(W, b), self.hessian_sums(W, b, cols))
+
     def probabilities(self, W, b):
         """The model's probabilities for every row, float64."""
         return self.model.probabilities(self, W, b)

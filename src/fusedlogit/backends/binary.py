@@ -68,6 +68,13 @@ class Dense:
         return launch(dense.hessp_sums, data.n_threads, data.X, data.sample_weight, data.offset, w, b, v, vb)
 
     @staticmethod
+    def loss_gradient_hessian(data, w, b, cols):
+        from ..kernels import dense
+
+        args = (data.X, data.y, data.sample_weight, data.offset, w, b, cols)
+        return launch(dense.loss_gradient_hessian_sums, data.n_threads, *args)
+
+    @staticmethod
     def hessian(data, w, b, cols=None):
         """Each block of rows is written once, scaled by sqrt(h) and with the intercept column appended,
         into a reused float64 buffer of ~4 MB (so float32 data is accumulated in float64 too), and dsyrk

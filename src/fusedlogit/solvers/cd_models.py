@@ -96,8 +96,9 @@ def _active_newton(model, g, coef, lam, step, tol):
 class HessianModel:
     """q with the working set's Hessian H formed, (m + 1)² (from a row subsample on large dense data)."""
 
-    def __init__(self, objective, penalty, coef, working):
-        H = np.ascontiguousarray(objective.hessian(coef, working.features))
+    def __init__(self, objective, penalty, coef, working, hessian=None):
+        """``hessian``: the smooth loss's Hessian over the working set at coef, if known (else computed)."""
+        H = np.array(objective.hessian(coef, working.features) if hessian is None else hessian, order="C")
         H[np.diag_indices_from(H)] += penalty.l2 * penalty.weights[working.index]
         self.H = H
 

@@ -66,6 +66,10 @@ REUSE_RATIO = 0.1
 #: this fraction of the current max|∂| (inexact proximal Newton: loose far away, tight near the end).
 CD_FRACTION = 1e-3
 
+#: On dense X (binary model), a working set of at most this many coefficients gets its exact Hessian from
+#: each loss+gradient pass (``objective.loss_gradient_hessian``: (m + 1)(m + 2)/2 multiply-adds a row).
+FUSED_HESSIAN_MAX_COEF = 24
+
 #: A working set's Hessian ((m + 1)² floats, 128 MB here) is built up to this many coefficients;
 #: beyond, ``orthant_wise_lbfgs`` finishes the fit with loss+gradient passes alone (``ColumnModel`` needs no H).
 MAX_HESSIAN_COEF = 4000
@@ -111,14 +115,34 @@ def _penalised(penalty, coef, unpenalised):
     return loss + penalty.value(coef), grad + penalty.smooth_gradient(coef)
 
 
-def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalised=None):
+def presolve(objective, penalty, coef0, options):
+    """The solution of ``proximal_newton`` on Newton's row subsample of ``objective`` from coef0 (to max|∂| ≤
+    ``newton.PRESOLVE_TOL`` there, with Hessians from every ``newton.PRESOLVE_HESSIAN_STEP``-th of its rows),
+    or coef0 where there is none (small or sparse data) or it fails: ``newton.presolve``'s start, for J."""
+    import dataclasses
+
+    from .common import all_finite
+    from .newton import PRESOLVE_HESSIAN_STEP, PRESOLVE_TOL, row_subsample
+
+    sample = None if objective.sparse else row_subsample(objective)
+    if sample is None:
+        return coef0
+    quiet = dataclasses.replace(options, tol=max(options.tol, PRESOLVE_TOL), verbose=False, callback=None,
+                                presolve=False)
+    out = proximal_newton(sample, penalty, coef0, quiet, curvature=sample.row_subsample(PRESOLVE_HESSIAN_STEP))
+    return out.coef if np.isfinite(out.loss) and all_finite(out.coef) else coef0
+
+
+def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalised=None, curvature=None):
     """Minimise J = F + penalty from coef0; a ``SolverOutput`` whose ``loss`` is J and ``grad`` is ∂.
 
     ``columns``: features to start the working set from (a path's strong
     set); None starts from all of them up to ``FULL_MODEL_MAX_COEF``
     coefficients, else from the support and the worst violators.
     ``unpenalised``: (F, ∇F) at coef0 if known (saves a pass); the output's
-    ``unpenalised`` is that pair at its coef.
+    ``unpenalised`` is that pair at its coef.  ``curvature``: the objective
+    whose Hessians model J until one fails (default: Newton's row subsample
+    on large dense data, else ``objective`` itself).
     """
     from .newton import row_subsample
     from .newton_core import armijo_accepts, rounding_slack
@@ -132,7 +156,8 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
     # a subsample's Hessian: accurate for dense rows (Newton's), too noisy over sparse columns, whose
     # Hessian over the working set is cheap anyway (only the set's nonzeros of each row are multiplied)
     sparse = objective.sparse
-    sample = None if sparse else row_subsample(objective)
+    sample = curvature if curvature is not None else None if sparse else row_subsample(objective)
+    fused = objective.fuses_hessian
     model, k, status = None, 0, None
     while True:
         if objective.converged(sub, options.tol):
@@ -156,6 +181,7 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
         index = working.index
         if fresh:
             model = (ColumnModel if columnwise else HessianModel)(sample or objective, penalty, coef, working)
+        exact = fused and index.size <= FUSED_HESSIAN_MAX_COEF  # each trial pass brings the set's Hessian
         sub_max = float(np.max(np.abs(sub)))
         step = model_step(model, g[index], coef[index], penalty.lam[index], CD_FRACTION * sub_max)
         delta = np.zeros_like(coef)
@@ -167,11 +193,14 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
 
             def attempt(t):
                 trial = coef + t * delta
-                trial_unpenalised = objective.loss_gradient(trial)
+                if exact:
+                    *trial_unpenalised, trial_hessian = objective.loss_gradient_hessian(trial, working.features)
+                else:
+                    trial_unpenalised, trial_hessian = objective.loss_gradient(trial), None
                 trial_loss, trial_g = _penalised(penalty, trial, trial_unpenalised)
                 trial_sub = penalty.subgradient(trial, trial_g)
                 if armijo_accepts(trial_loss, float(np.max(np.abs(trial_sub))), loss, sub_max, t, decrease, slack):
-                    return (trial, trial_loss, trial_g, trial_sub, trial_unpenalised), True
+                    return (trial, trial_loss, trial_g, trial_sub, tuple(trial_unpenalised), trial_hessian), True
                 return None, bool(np.isfinite(trial_loss))
 
             t, accepted, _ = backtrack(objective, delta, attempt)  # with common.armijo's restart on saturated rows
@@ -181,9 +210,11 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
                 break
             sample, model = None, None  # retry with the exact Hessian
             continue
-        coef, loss, g, new_sub, unpenalised = accepted
+        coef, loss, g, new_sub, unpenalised, hessian = accepted
         reduction = float(np.max(np.abs(new_sub))) / sub_max
-        if not (t == 1.0 and reduction <= REUSE_RATIO):
+        if hessian is not None:  # the exact model at the new point, for free
+            model = HessianModel(objective, penalty, coef, working, hessian)
+        elif not (t == 1.0 and reduction <= REUSE_RATIO):
             model = None
         sub = new_sub
         k += 1

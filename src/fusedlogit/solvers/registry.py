@@ -19,6 +19,7 @@ from .inference import INFERENCE_MAX_COEF
 from .lbfgs import lbfgs
 from .newton import newton
 from .newton_cg import newton_cg
+from .penalised import presolve as presolve_penalised
 from .penalised import proximal_newton
 
 SOLVERS = ("auto", "newton", "lbfgs", "newton-cg", "gd", "cd")
@@ -57,7 +58,10 @@ STATUS_REASONS = {
 
 
 def coordinate_descent(objective, coef0, options):
-    """Solver "cd": proximal Newton with coordinate descent on J + ``options.penalty`` (``penalised``)."""
+    """Solver "cd": proximal Newton with coordinate descent on J + ``options.penalty`` (``penalised``); from a
+    cold start on large dense data, from the solution on a row subsample (``penalised.presolve``)."""
+    if options.presolve:
+        coef0 = presolve_penalised(objective, options.penalty, coef0, options)
     return proximal_newton(objective, options.penalty, coef0, options)
 
 
