@@ -523,3 +523,14 @@ def test_an_interrupted_run_saves_the_sections_that_finished(monkeypatch, tmp_pa
     assert saved["kernels"] == [row] and saved["fits"] == [] and saved["interrupted"] is True
     out.unlink()
     assert bench.cli.main(argv) == 130 and json.loads(out.read_text())["interrupted"] is True
+
+
+def test_scikit_learn_intelex_rows_appear_where_it_is_installed(monkeypatch):
+    from fusedlogit.bench import fits
+
+    monkeypatch.setattr(fits, "_importable", lambda name: name != "sklearnex")
+    assert not any(m == "sklearnex" for m, _, _ in fits.fit_methods(["newton"]))
+    assert "sklearnex" in fits.missing_peers()
+    monkeypatch.setattr(fits, "_importable", lambda name: True)
+    rows = [(m, s) for m, s, _ in fits.fit_methods(["newton"]) if m == "sklearnex"]
+    assert rows == [("sklearnex", s) for s in fits.SKLEARNEX_SOLVERS]

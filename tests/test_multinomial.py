@@ -286,3 +286,16 @@ def test_fused_kernels_equal_the_reference_for_any_shape(n_classes, d, n, dtype)
     assert loss == pytest.approx(expected_loss, rel=1e-13)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-11, atol=1e-14)
     np.testing.assert_allclose(fused.hessp(coef, v), reference.hessp(coef, v), rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_a_working_sets_hessian_is_the_full_hessians_block(data, backend):
+    """The last class's blocks come from the others' (each row of diag(p) − p pᵀ sums to 0): also on a subset."""
+    X, y, weight = data
+    obj = MultinomialLoss(X, y, sample_weight=weight, l2=0.05, backend=backend)
+    coef = np.random.default_rng(4).normal(scale=0.3, size=obj.n_coef)
+    features = np.array([0, 2, X.shape[1] - 1])
+    width = X.shape[1] + 1
+    index = (np.arange(K)[:, None] * width + np.append(features, width - 1)[None, :]).ravel()
+    np.testing.assert_allclose(obj.hessian(coef, features), obj.hessian(coef)[np.ix_(index, index)],
+                               rtol=1e-12, atol=1e-15)

@@ -368,3 +368,99 @@ def test_a_path_fits_its_small_working_sets_with_hessians_from_its_passes(small_
     reference = fusedlogit.path(X, y, n_alphas=12, tol=1e-8, backend="numpy")
     assert fused.converged.all() and reference.converged.all()
     np.testing.assert_allclose(fused.coef, reference.coef, atol=1e-6)
+
+
+# -- the subsample paths on awkward data ------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["float32", "weights with zeros", "offset", "soft multinomial", "l1 multinomial",
+                                  "free features"])
+def test_the_subsample_starts_keep_every_option_working(case, small_subsamples):
+    rng = np.random.default_rng(9)
+    n, d = 40_000, 8
+    X = rng.standard_normal((n, d))
+    z = X @ rng.standard_normal(d) * 0.7
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
+    kwargs, reference = {"l2": 1e-4, "tol": 1e-8}, {}
+    if case == "float32":
+        X = X.astype(np.float32)
+    elif case == "weights with zeros":
+        s = rng.uniform(0.0, 2.0, n)
+        s[::3] = 0.0  # a third of the rows, among them some the subsample would take, carry no weight
+        kwargs["sample_weight"] = s
+    elif case == "offset":
+        kwargs["offset"] = rng.standard_normal(n) * 0.5
+    elif case == "soft multinomial":
+        y = np.column_stack([1 - y, y * 0.7, y * 0.3])
+    elif case == "l1 multinomial":
+        y = (y + (X[:, 1] > 0.8)).astype(int)
+        kwargs.update(l1=3e-3, l2=0.0)
+    elif case == "free features":
+        kwargs.update(l1=1e-2, l2=0.0, penalty_weights=np.r_[0.0, 0.0, np.ones(d - 2)])
+    r = fit(X, y, **kwargs)
+    assert r.converged, r.message
+    other = fit(X, y, coef0=np.zeros_like(r.coef), **kwargs)  # a warm start never starts from the subsample
+    assert other.converged
+    assert r.loss == pytest.approx(other.loss, rel=1e-10, abs=1e-12)
+    np.testing.assert_allclose(r.coef, other.coef, atol=2e-5)
+
+
+def test_a_subsample_without_weight_is_not_used():
+    X, y, *_ = make_problem(3000, 4)
+    s = np.ones(3000)
+    s[::5] = 0.0
+    obj = LogisticLoss(X, y, sample_weight=s)
+    assert obj.row_subsample(5) is None  # every 5th row weighs nothing: no subsample objective
+    assert obj.row_subsample(2) is not None
+
+
+# -- a fit checks X in its first pass --------------------------------------------------------
+
+
+@pytest.mark.parametrize("row", [4000, 4001])  # among the subsample's rows (every 8th at this size), and not
+def test_a_fit_refuses_non_finite_x_in_its_first_pass_naming_its_place(row, small_subsamples):
+    X, y = PROBLEMS["well"]()
+    X = X[:40_000].copy()
+    y = y[:40_000]
+    X[row, 5] = np.nan
+    for kwargs in ({}, {"l1": 1e-3}, {"n_classes": 3}, {"solver": "lbfgs"}):
+        labels = (y + (X[:, 0] > 0.5)).astype(int) if "n_classes" in kwargs else y
+        with pytest.raises(ValueError, match=rf"X contains NaN or infinity \(first at row {row}, column 5"):
+            fit(X, labels, **kwargs)
+
+
+def test_a_fit_saves_the_pass_that_checks_x():
+    from fusedlogit.backends import dense as dense_backend
+
+    X, y, *_ = make_problem(20_000, 10)
+    deferred = fit(X, y, l2=1e-3)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr("fusedlogit.solvers.fitting.first_pass_checks", lambda: dense_backend.contextlib.nullcontext())
+        eager = fit(X, y, l2=1e-3)
+    np.testing.assert_array_equal(deferred.coef, eager.coef)  # the same pass, measuring the columns besides
+    assert deferred.n_passes == eager.n_passes - 1
+
+
+def test_a_deferred_check_is_made_by_whatever_reads_x_first():
+    from fusedlogit.backends.dense import first_pass_checks
+
+    X, y, *_ = make_problem(3000, 5)
+    X[123, 4] = np.inf
+    with first_pass_checks():
+        objectives = [LogisticLoss(X, y) for _ in range(4)]
+        multinomial = MultinomialLoss(X, (y * 2).astype(int))
+    assert all(obj.n_passes == 0 for obj in objectives)  # nothing read yet
+    reads = [lambda o: o.loss_gradient(np.zeros(6)), lambda o: o.hessian(np.zeros(6)), lambda o: o.X,
+             lambda o: o.column_moments()]
+    for obj, read in zip(objectives, reads):
+        with pytest.raises(ValueError, match="row 123, column 4"):
+            read(obj)
+    with pytest.raises(ValueError, match="row 123, column 4"):
+        multinomial.loss_gradient(np.zeros(multinomial.n_coef))
+    X[123, 4] = 1.0
+    with first_pass_checks():
+        obj = LogisticLoss(X, y)
+    obj.hessian(np.zeros(6))
+    assert obj.n_passes == 2  # the check, made then, and the Hessian
+    obj.loss_gradient(np.zeros(6))
+    assert obj.n_passes == 3

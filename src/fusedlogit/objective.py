@@ -104,8 +104,13 @@ class Objective:
         self._gradient_weights = None
         self._column_rms = None
         self._subsample = None
-        self._passes = [1.0]  # reading X to build the backend (checking it, or copying it) is one pass
+        # reading X to build the backend (checking it, or copying it) is one pass; a dense backend built by
+        # ``fit`` leaves it to the first pass over X, and counts it here if something else reads X first
+        pending = getattr(data, "check_pending", False)
+        self._passes = [0.0 if pending else 1.0]
         self._pass_share = 1.0  # what one pass over these rows counts (a row subsample: its share of X)
+        if pending:
+            data.on_check = self._count_passes
 
     def _count_passes(self, passes=1):
         self._passes[0] += passes * self._pass_share
@@ -226,7 +231,7 @@ class Objective:
     @property
     def sparse(self):
         """Whether X is a scipy.sparse matrix (then ``sparse_columns`` and ``sparse_column_counts`` exist)."""
-        return is_sparse(self._data.X)
+        return self._data.sparse
 
     def labels(self):
         """The labels as a NumPy array, as the model reads them (a dask y is computed)."""

@@ -118,7 +118,7 @@ class ArrayBackend:
     def loss_gradient_hessian_sums(self, W, b, cols):
         """(Σ s_i ℓ_i, the gradient's sums, the Hessian's sums over the columns ``cols`` and the intercepts)."""
         if self.fuses_hessian:
-            return self.sums.loss_gradient_hessian(self, W, b, np.asarray(cols, dtype=np.int64))
+            return self.sums.loss_gradient_hessian(self, W, b, np.asarray(cols, dtype=np.int64))[:3]
         return (*self.loss_gradient_sums(W, b), self.hessian_sums(W, b, cols))
 
     def probabilities(self, W, b):
@@ -134,13 +134,20 @@ class ArrayBackend:
         return self.X.shape
 
     @property
+    def sparse(self):
+        """Whether X is a scipy.sparse matrix (or dask array of them)."""
+        from .._validation import is_sparse
+
+        return is_sparse(self.X)
+
+    @property
     def dtype(self):
         return self.X.dtype
 
     def weight_sum(self):
         """Σ s_i as a float (n without weights)."""
         if self.sample_weight is None:
-            return float(self.X.shape[0])
+            return float(self.shape[0])
         with np.errstate(over="ignore"):  # an overflow is reported by the caller (check_weight_sum)
             return float(self.sample_weight.sum(dtype=np.float64))
 
@@ -157,7 +164,7 @@ class ArrayBackend:
     def positive_weight_count(self):
         """The number of rows with s_i > 0 (n without weights)."""
         if self.sample_weight is None:
-            return int(self.X.shape[0])
+            return int(self.shape[0])
         return int((self.sample_weight > 0).sum())
 
     def label_mean(self):

@@ -68,10 +68,12 @@ class Dense:
         return launch(dense.hessp_sums, data.n_threads, data.X, data.sample_weight, data.offset, w, b, v, vb)
 
     @staticmethod
-    def loss_gradient_hessian(data, w, b, cols):
+    def loss_gradient_hessian(data, w, b, cols, statistics=False):
+        """(Σ s_i ℓ_i, gradient sums, Hessian sums over ``cols`` and the intercept, column statistics) in one
+        pass (``kernels.dense.loss_gradient_hessian_sums``); X as ``data.unchecked_X`` gives it."""
         from ..kernels import dense
 
-        args = (data.X, data.y, data.sample_weight, data.offset, w, b, cols)
+        args = (data.unchecked_X, data.y, data.sample_weight, data.offset, w, b, cols, statistics)
         return launch(dense.loss_gradient_hessian_sums, data.n_threads, *args)
 
     @staticmethod

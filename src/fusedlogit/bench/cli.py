@@ -398,7 +398,8 @@ def run(argv=None):
     print(report(results))
     missing = missing_peers()
     if missing and set(config["sections"]) & {"kernels", "fits", "multinomial", "multinomial-fits"}:
-        progress(f"not installed, so skipped: {', '.join(missing)} (pip install \"fusedlogit[bench]\" adds them)")
+        progress(f"not installed, so skipped: {', '.join(missing)} (pip install \"fusedlogit[bench]\" adds all but "
+                 "sklearnex: pip install scikit-learn-intelex)")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=1))

@@ -1,4 +1,6 @@
-"""The fits section: fusedlogit's solvers and the peers (scikit-learn, glum, statsmodels) to one tolerance."""
+"""The fits section: fusedlogit's solvers and the peers (scikit-learn, scikit-learn-intelex, glum, statsmodels) to
+one tolerance.  scikit-learn-intelex (``sklearnex``, oneDAL) is optional: its rows are skipped where it is not
+installed (``pip install scikit-learn-intelex``)."""
 
 from __future__ import annotations
 
@@ -39,12 +41,16 @@ def _fit_fusedlogit(fit, solver):
     return run
 
 
-def _fit_sklearn(solver):
+def _fit_sklearn(solver, package="sklearn"):
+    """scikit-learn's LogisticRegression, or scikit-learn-intelex's (``package="sklearnex"``, the same API)."""
+
     def run(X, y, tol, max_iter, n_threads):
+        import importlib
         import warnings
 
         from sklearn.exceptions import ConvergenceWarning
-        from sklearn.linear_model import LogisticRegression
+
+        LogisticRegression = importlib.import_module(f"{package}.linear_model").LogisticRegression
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -79,7 +85,9 @@ def _importable(name):
 
 
 #: The peers the fits section compares with, by the module each needs.
-PEERS = ("sklearn", "glum", "statsmodels")
+PEERS = ("sklearn", "sklearnex", "glum", "statsmodels")
+#: scikit-learn-intelex's solvers (oneDAL runs both on dense X).
+SKLEARNEX_SOLVERS = ("lbfgs", "newton-cg")
 
 
 def missing_peers():
@@ -97,6 +105,8 @@ def fit_methods(solvers=None):
         methods += [("fusedlogit", s, _fit_fusedlogit(fit, s)) for s in (solvers or found)]
     if _importable("sklearn"):
         methods += [("sklearn", s, _fit_sklearn(s)) for s in ("lbfgs", "newton-cholesky")]
+    if _importable("sklearnex"):
+        methods += [("sklearnex", s, _fit_sklearn(s, "sklearnex")) for s in SKLEARNEX_SOLVERS]
     if _importable("glum"):
         methods.append(("glum", "irls", _fit_glum))
     if _importable("statsmodels"):

@@ -1,4 +1,5 @@
-"""The multinomial fits section: ``fusedlogit.fit`` and scikit-learn's LogisticRegression(C=1) on K classes.
+"""The multinomial fits section: ``fusedlogit.fit`` and scikit-learn's LogisticRegression(C=1) on K classes (and
+scikit-learn-intelex's, where it is installed).
 
 scikit-learn's LogisticRegression minimises C·Σ ℓ_i + ½||W||² (multinomial
 for K > 2 in recent versions, intercepts unpenalised), which is, divided by
@@ -20,7 +21,7 @@ import numpy as np
 
 from .._config import max_threads
 from ..multinomial import MultinomialLoss
-from .fits import time_fit
+from .fits import SKLEARNEX_SOLVERS, time_fit
 from .timing import progress
 
 DEFAULT_MULTINOMIAL_FIT_SHAPES = ((500_000, 50, 5),)
@@ -98,10 +99,15 @@ def _fit_fusedlogit(fit, solver):
     return run
 
 
-def _fit_sklearn(solver):
+def _fit_sklearn(solver, package="sklearn"):
+    """scikit-learn's LogisticRegression, or scikit-learn-intelex's (``package="sklearnex"``, the same API)."""
+
     def run(X, y, n_classes, l2, tol, max_iter, n_threads):
+        import importlib
+
         from sklearn.exceptions import ConvergenceWarning
-        from sklearn.linear_model import LogisticRegression
+
+        LogisticRegression = importlib.import_module(f"{package}.linear_model").LogisticRegression
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
@@ -128,6 +134,10 @@ def multinomial_fit_methods(solvers=None):
         methods += [("sklearn", s, _fit_sklearn(s)) for s in SKLEARN_SOLVERS]
     else:
         notes.append("scikit-learn fits: not installed")
+    if importlib.util.find_spec("sklearnex") is not None:
+        methods += [("sklearnex", s, _fit_sklearn(s, "sklearnex")) for s in SKLEARNEX_SOLVERS]
+    else:
+        notes.append("scikit-learn-intelex fits: not installed (pip install scikit-learn-intelex)")
     return methods, notes
 
 

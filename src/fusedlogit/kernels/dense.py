@@ -275,22 +275,27 @@ def block_gram(Xb, h, cols, scaled, out):
 
 
 @pjit
-def loss_gradient_hessian_sums(X, y, sample_weight, offset, w, b, cols):
-    """Σ s_i ℓ_i, [X^T r, Σ r_i] and the Hessian's sums over the columns ``cols`` and the intercept,
-    Σ_i h_i x̃_i x̃_iᵀ with x̃_i = [x_i[cols], 1] and h_i = s_i p_i (1 − p_i), (k + 1, k + 1), in one pass.
+def loss_gradient_hessian_sums(X, y, sample_weight, offset, w, b, cols, statistics):
+    """``loss_gradient_sums`` and, from the same read of X, the Hessian's sums over the columns ``cols`` and the
+    intercept, Σ_i h_i x̃_i x̃_iᵀ with x̃_i = [x_i[cols], 1] and h_i = s_i p_i (1 − p_i), (k + 1, k + 1), and
+    (``statistics``) ``column_statistics`` (3, d; zeros otherwise).
 
-    ``loss_gradient_sums`` with a fourth sweep over each block while it is
-    in cache: (k + 1)(k + 2)/2 multiply-adds a row, few beside the pass's 2d
-    for a small working set of columns (proximal Newton's, ``solvers.penalised``).
+    Extra sweeps over each block while it is in cache: (k + 1)(k + 2)/2
+    multiply-adds a row for the Hessian, few beside the pass's 2d for a
+    small working set of columns (proximal Newton's, ``solvers.penalised``),
+    and 3d for the statistics, which then need no pass of their own (the
+    first pass of a fit, ``backends.dense``).
     """
     n, d = X.shape
     k = cols.shape[0]
     n_chunks, chunk = partition(n)
     block = block_rows(d, X.itemsize)
-    acc = np.zeros((n_chunks, d + 2 + (k + 1) * (k + 1)))  # [grad_w..., grad_b, loss, H...]
+    width = d + 2 + (k + 1) * (k + 1)
+    acc = np.zeros((n_chunks, width + 3 * d))  # [grad_w..., grad_b, loss, H..., statistics...]
     for c in prange(n_chunks):
         part = acc[c]
-        gram = part[d + 2 :].reshape((k + 1, k + 1))
+        gram = part[d + 2 : width].reshape((k + 1, k + 1))
+        columns = part[width:].reshape((3, d))
         buf = np.empty(block)
         curvatures = np.empty(block)
         scaled = np.empty((k + 1, block))
@@ -306,12 +311,14 @@ def loss_gradient_hessian_sums(X, y, sample_weight, offset, w, b, cols):
             part[d] += r_sum
             block_accumulate(Xb, buf, part)
             block_gram(Xb, curvatures, cols, scaled, gram)
+            if statistics:
+                block_statistics(Xb, sb, columns)
     total = reduce_chunks(acc)
-    H = total[d + 2 :].reshape((k + 1, k + 1)).copy()
+    H = total[d + 2 : width].reshape((k + 1, k + 1)).copy()
     for a in range(k + 1):
         for c in range(a):
             H[a, c] = H[c, a]
-    return total[d + 1], total[: d + 1], H
+    return total[d + 1], total[: d + 1], H, total[width:].reshape((3, d))
 
 
 @pjit
@@ -361,24 +368,37 @@ def weighted_rows(Xb, sb, ob, w, b, cols, out):
         out[i, k] = root
 
 
+@jit
+def block_statistics(Xb, sb, out):
+    """out[0, j] += Σ_i s_i x_ij, out[1, j] += Σ_i s_i x_ij², out[2, j] += Σ_i 0·x_ij over the block's rows.
+
+    The last row stays 0 where column j is finite and becomes NaN where it
+    holds a NaN or an infinity (0·x is NaN exactly for those), whatever the
+    row's weight: the pass that measures the columns also checks them.
+    """
+    sums, squares, zeros = out[0], out[1], out[2]
+    for i in range(Xb.shape[0]):
+        s = 1.0 if sb is None else sb[i]
+        for j in range(Xb.shape[1]):
+            x = Xb[i, j]
+            sx = s * x
+            sums[j] += sx
+            squares[j] += sx * x
+            zeros[j] += 0.0 * x
+
+
 @pjit
 def column_statistics(X, sample_weight):
-    """[Σ_i s_i x_ij, Σ_i s_i x_ij², Σ_i 0·x_ij] for every column j, shape (3, d): one pass, chunked like the
-    other kernels.  The last row is 0 where column j is finite and NaN where it holds a NaN or an infinity
-    (0·x is NaN exactly for those), so the pass that measures the columns also checks them."""
+    """[Σ_i s_i x_ij, Σ_i s_i x_ij², Σ_i 0·x_ij] for every column j, shape (3, d), in one pass chunked like the
+    other kernels (``block_statistics``: the last row is NaN exactly for the columns that hold a NaN or an
+    infinity)."""
     n, d = X.shape
     n_chunks, chunk = partition(n)
     acc = np.zeros((n_chunks, 3 * d))
     for c in prange(n_chunks):
-        sums, squares, zeros = acc[c, :d], acc[c, d : 2 * d], acc[c, 2 * d :]
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            s = 1.0 if sample_weight is None else sample_weight[i]
-            for j in range(d):
-                x = X[i, j]
-                sx = s * x
-                sums[j] += sx
-                squares[j] += sx * x
-                zeros[j] += 0.0 * x
+        start, stop = c * chunk, min(n, (c + 1) * chunk)
+        sb = None if sample_weight is None else sample_weight[start:stop]
+        block_statistics(X[start:stop], sb, acc[c].reshape((3, d)))
     return reduce_chunks(acc).reshape(3, d)
 
 

@@ -30,6 +30,7 @@ from .._validation import (
     check_tol,
 )
 from ..backends import BACKENDS
+from ..backends.dense import first_pass_checks
 from ..exceptions import ConvergenceWarning, SeparationWarning
 from ..multinomial import MultinomialLoss, ReferenceClassLoss
 from ..ordinal import OrdinalLoss
@@ -233,10 +234,12 @@ def fit(
     if callback is not None and not callable(callback):
         raise ValueError("callback must be callable or None")
 
-    objective = build_objective(
-        X, y, model=model, n_classes=n_classes, sample_weight=sample_weight, offset=offset, fit_intercept=fit_intercept,
-        l2=0.0 if penalised else l2, backend=backend, n_threads=n_threads, penalised=l1 > 0 or l2 > 0,
-    )  # penalised (solver "cd"): the Penalty carries l2
+    with first_pass_checks():  # X is checked by the first pass that reads it (the binary model's saves a pass)
+        objective = build_objective(
+            X, y, model=model, n_classes=n_classes, sample_weight=sample_weight, offset=offset,
+            fit_intercept=fit_intercept, l2=0.0 if penalised else l2, backend=backend, n_threads=n_threads,
+            penalised=l1 > 0 or l2 > 0,
+        )  # penalised (solver "cd"): the Penalty carries l2
     multinomial = isinstance(objective, MultinomialLoss)
     ordinal = isinstance(objective, OrdinalLoss)
     problem = objective

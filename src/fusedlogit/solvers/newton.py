@@ -12,9 +12,9 @@ from .common import Progress, SolverOutput, all_finite, armijo, stop_reason
 #: at least this factor (the Hessian then barely changes between iterates).
 NEWTON_REUSE_RATIO = 0.25
 
-#: A fresh factor of the subsample's Hessian is kept (and corrected by the
-#: secant pairs of its steps) after a full step that cut max|∇J| at least this
-#: much: its relative error, not the distance to the optimum, limits its first step.
+#: A factor of the subsample's Hessian is kept (and corrected by the secant
+#: pairs of its steps) after a full step that cut max|∇J| at least this much:
+#: its relative error, not the distance to the optimum, limits its steps.
 SUBSAMPLE_REUSE_RATIO = 0.5
 
 #: A reused factor is corrected by the secant pairs of its last this many steps.
@@ -118,10 +118,11 @@ def newton(objective, coef0, options):
     (``hessian_rows_step``: a multinomial model's K² blocks); sub-sampled
     Newton, Roosta-Khorasani & Mahoney 2019.  Its relative error, ~sqrt(K/m)
     for K coefficients and m rows, bounds the linear rate of the iteration,
-    which the secant pairs then improve; such a factor serves as long as a
-    step from a fresh one still cuts max|∇J| twofold
-    (``SUBSAMPLE_REUSE_RATIO``) and no reused one makes it grow; after the
-    first step that fails either test, every factor is exact.  The line
+    which the secant pairs then improve; such a factor is kept while its
+    steps cut max|∇J| twofold (``SUBSAMPLE_REUSE_RATIO``: refreshing it would
+    not remove that error) and refreshed from the subsample otherwise; after
+    a fresh one fails that test or any makes max|∇J| grow, every factor is
+    exact.  The line
     search keeps every step a descent step, and the gradient is always exact,
     so the solution is the same.  Each iteration costs one fused
     loss+gradient pass, plus one Hessian when the factor is refreshed.
@@ -157,9 +158,9 @@ def presolve(sample, coef0, options, hessian_step=PRESOLVE_HESSIAN_STEP):
     It stops at max|∇J_sample| ≤ max(tol, ``PRESOLVE_TOL``): the full data's
     gradient there is of the order of the subsample's sampling error, which
     no more precision on the subsample can reduce.  Its Hessians come from
-    every ``PRESOLVE_HESSIAN_STEP``-th of its rows (they need only bring it
-    to that error), and it prints and calls back nothing: its iterations are
-    not iterations on the data.
+    every ``hessian_step``-th of its rows (they need only bring it to that
+    error), and it prints and calls back nothing: its iterations are not
+    iterations on the data.
     """
     quiet = dataclasses.replace(options, tol=max(options.tol, PRESOLVE_TOL), verbose=False, callback=None,
                                 presolve=False)
