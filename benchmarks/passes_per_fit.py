@@ -10,8 +10,8 @@ beside rare 0/1 columns); and
 multinomial models on n/2 rows, d = 50 (``bench.multinomial_fits``): K = 5 and 10 standardised, K = 5 unscaled.
 Prints, per problem, the pass time and for each variant the best time, that time in passes, ``n_passes`` (the
 reads of X the fit counted) and iterations; for scikit-learn's and scikit-learn-intelex's solvers (where
-installed, C = 1: the same objective, max_iter 1000, run once) the time, in passes, and max|∇J| of what they
-return.  Then an L1 fit
+installed, C = 1: the same objective, max_iter 1000, run once, in a child process stopped after
+``--peer-timeout`` seconds) the time, in passes, and max|∇J| of what they return.  Then an L1 fit
 (labels from 8 of 100 columns) with and without its subsample start, and a 50-α path, in passes.
 """
 
@@ -102,6 +102,26 @@ def peer_runs(packages):
             yield f"{package} {solver}", run
 
 
+def timed_in_child(run, timeout):
+    """(seconds, result) of ``run()`` in a forked process (the data shared, not copied), or None past ``timeout``."""
+    import multiprocessing
+    import warnings
+
+    def child(pipe):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pipe.send(best_of(1, run))
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=child, args=(sender,))
+    process.start()
+    found = receiver.recv() if receiver.poll(timeout) else None
+    process.kill()
+    process.join()
+    return found
+
+
 def best_of(repeats, run):
     best = None
     for _ in range(repeats):
@@ -114,12 +134,11 @@ def best_of(repeats, run):
 
 
 def main():
-    import warnings
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--peers", default="sklearn,sklearnex", help="comma list of sklearn, sklearnex (or none)")
+    parser.add_argument("--peer-timeout", type=float, default=120.0, help="seconds a peer's fit may take")
     args = parser.parse_args()
     peers = list(peer_runs([p for p in args.peers.split(",") if p and p != "none"]))
     presolve = newton_module.presolve
@@ -144,9 +163,11 @@ def main():
         newton_module.presolve = presolve
         cells = [f"{t:.3f} ({t / unit:.1f}, {r.n_passes:.1f}, {r.n_iter})" for t, r in (best["with"], best["without"])]
         for label, run in peers:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                t, coef = best_of(1, lambda: run(X, y, 1.0))  # once: a peer's fit takes seconds to minutes
+            found = timed_in_child(lambda: run(X, y, 1.0), args.peer_timeout)  # once: seconds to minutes
+            if found is None:
+                cells.append(f"> {args.peer_timeout:g} (> {args.peer_timeout / unit:.0f}, stopped)")
+                continue
+            t, coef = found
             grad = np.abs(objective.gradient(coef)).max()
             cells.append(f"{t:.3f} ({t / unit:.1f}, {grad:.0e})")
         print(f"| {name} | {unit * 1e3:.1f} | " + " | ".join(cells) + " |", flush=True)

@@ -138,8 +138,12 @@ def newton(objective, coef0, options):
     step = hessian_rows_step(objective, sample)
     if options.presolve:
         coef = presolve(sample, coef, options, PRESOLVE_HESSIAN_STEP * step)
-    curvature = (sample.row_subsample(step) if step > 1 else None) or sample
-    return _iterate(objective, coef, options, curvature, "newton")
+    return _iterate(objective, coef, options, hessian_sample(sample, step), "newton")
+
+
+def hessian_sample(sample, step):
+    """Every ``step``-th row of the row subsample ``sample`` (``sample`` itself for 1, or where they weigh nothing)."""
+    return (sample.row_subsample(step) if step > 1 else None) or sample
 
 
 def hessian_rows_step(objective, sample):

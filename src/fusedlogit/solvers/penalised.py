@@ -117,19 +117,20 @@ def _penalised(penalty, coef, unpenalised):
 
 def presolve(objective, penalty, coef0, options):
     """The solution of ``proximal_newton`` on Newton's row subsample of ``objective`` from coef0 (to max|∂| ≤
-    ``newton.PRESOLVE_TOL`` there, with Hessians from every ``newton.PRESOLVE_HESSIAN_STEP``-th of its rows),
-    or coef0 where there is none (small or sparse data) or it fails: ``newton.presolve``'s start, for J."""
+    ``newton.PRESOLVE_TOL`` there, with Hessians from a quarter of the rows that Newton's would take), or coef0
+    where there is none (small or sparse data) or it fails: ``newton.presolve``'s start, for J."""
     import dataclasses
 
     from .common import all_finite
-    from .newton import PRESOLVE_HESSIAN_STEP, PRESOLVE_TOL, row_subsample
+    from .newton import PRESOLVE_HESSIAN_STEP, PRESOLVE_TOL, hessian_rows_step, hessian_sample, row_subsample
 
     sample = None if objective.sparse else row_subsample(objective)
     if sample is None:
         return coef0
     quiet = dataclasses.replace(options, tol=max(options.tol, PRESOLVE_TOL), verbose=False, callback=None,
                                 presolve=False)
-    out = proximal_newton(sample, penalty, coef0, quiet, curvature=sample.row_subsample(PRESOLVE_HESSIAN_STEP))
+    inner = hessian_sample(sample, PRESOLVE_HESSIAN_STEP * hessian_rows_step(objective, sample))
+    out = proximal_newton(sample, penalty, coef0, quiet, curvature=inner)
     return out.coef if np.isfinite(out.loss) and all_finite(out.coef) else coef0
 
 
@@ -144,7 +145,7 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
     whose Hessians model J until one fails (default: Newton's row subsample
     on large dense data, else ``objective`` itself).
     """
-    from .newton import row_subsample
+    from .newton import hessian_rows_step, hessian_sample, row_subsample
     from .newton_core import armijo_accepts, rounding_slack
 
     coef = np.array(coef0, dtype=np.float64)
@@ -156,7 +157,11 @@ def proximal_newton(objective, penalty, coef0, options, columns=None, unpenalise
     # a subsample's Hessian: accurate for dense rows (Newton's), too noisy over sparse columns, whose
     # Hessian over the working set is cheap anyway (only the set's nonzeros of each row are multiplied)
     sparse = objective.sparse
-    sample = curvature if curvature is not None else None if sparse else row_subsample(objective)
+    sample = curvature
+    if sample is None and not sparse:
+        sample = row_subsample(objective)
+        if sample is not None:  # as many of its rows as Newton's factors take
+            sample = hessian_sample(sample, hessian_rows_step(objective, sample))
     fused = objective.fuses_hessian
     model, k, status = None, 0, None
     while True:
