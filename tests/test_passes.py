@@ -297,9 +297,10 @@ def test_one_pass_gives_the_loss_gradient_and_the_hessian_of_a_set_of_columns(dt
         before = obj.n_passes
         loss, grad, H = obj.loss_gradient_hessian(coef, features)
         assert obj.n_passes == before + 1 and obj.fuses_hessian  # one read of X
-        fused_loss, fused_grad = obj.loss_gradient(coef)  # the same sweeps as the plain pass: the same bits
-        assert loss == fused_loss
-        np.testing.assert_array_equal(grad, fused_grad)
+        # the plain pass's sweeps (compiled apart, so equal to rounding: bitwise only across threads is promised)
+        fused_loss, fused_grad = obj.loss_gradient(coef)
+        assert loss == pytest.approx(fused_loss, rel=1e-14)
+        np.testing.assert_allclose(grad, fused_grad, rtol=1e-13, atol=1e-17)
         # the reference forms float32 margins in float32 (as BLAS does), the kernels in float64
         rtol = 1e-10 if dtype == np.float64 else 1e-5
         ref_loss, ref_grad = reference.loss_gradient(coef)
@@ -326,8 +327,9 @@ def test_other_models_and_kinds_give_the_same_in_a_pass_and_a_hessian():
         before = obj.n_passes
         loss, grad, H = obj.loss_gradient_hessian(coef, [1, 3])
         assert obj.n_passes == before + 2
-        assert loss == obj.loss(coef)
-        np.testing.assert_array_equal(grad, obj.gradient(coef))
+        plain_loss, plain_grad = obj.loss_gradient(coef)  # the very calls it makes
+        assert loss == plain_loss
+        np.testing.assert_array_equal(grad, plain_grad)
         np.testing.assert_array_equal(H, obj.hessian(coef, [1, 3]))
 
 
@@ -437,8 +439,9 @@ def test_a_fit_saves_the_pass_that_checks_x():
     with pytest.MonkeyPatch.context() as m:
         m.setattr("fusedlogit.solvers.fitting.first_pass_checks", lambda: dense_backend.contextlib.nullcontext())
         eager = fit(X, y, l2=1e-3)
-    np.testing.assert_array_equal(deferred.coef, eager.coef)  # the same pass, measuring the columns besides
-    assert deferred.n_passes == eager.n_passes - 1
+    # the same fit: its first pass measures the columns besides (compiled apart, so equal to rounding)
+    np.testing.assert_allclose(deferred.coef, eager.coef, rtol=1e-12)
+    assert deferred.n_iter == eager.n_iter and deferred.n_passes == eager.n_passes - 1
 
 
 def test_a_deferred_check_is_made_by_whatever_reads_x_first():
