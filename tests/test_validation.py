@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import random_problem
+import fusedlogit
 from fusedlogit import LogisticLoss
 
 
@@ -119,3 +120,15 @@ def test_not_finite_values_are_located_by_row_and_column():
     weights[5] = np.nan
     with pytest.raises(ValueError, match=re.escape("sample_weight contains NaN or infinity (first at row 5: nan)")):
         fusedlogit.fit(np.nan_to_num(X), y, sample_weight=weights)
+
+
+def test_an_arrow_table_gives_its_column_names():
+    pa = pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 2))
+    y = (rng.random(300) < 1 / (1 + np.exp(-X[:, 0]))).astype(float)
+    table = pa.table({"age": X[:, 0], "income": X[:, 1]})
+    assert fusedlogit.fit(table, y).feature_names == ("age", "income")  # not each column's printed values
+    X[7, 1] = np.nan
+    with pytest.raises(ValueError, match=r"row 7, column 1 \('income'\)"):
+        fusedlogit.fit(pa.table({"age": X[:, 0], "income": X[:, 1]}), y)

@@ -98,14 +98,23 @@ def as_features(X, *, contiguous, finite=True, allow_empty=False):
     """
     if is_sparse(X):
         raise ValueError("X is a scipy.sparse matrix, which this function does not take; pass X.toarray()")
-    columns = getattr(X, "columns", None)
+    columns = column_names(X)
     X = as_numeric_array("X", X)
     check_features_form(X, allow_empty)
     dtype = float_dtype(X)
     X = np.ascontiguousarray(X, dtype=dtype) if contiguous else X.astype(dtype, copy=False)
     if finite:
-        check_finite("X", X, None if columns is None else list(columns))
+        check_finite("X", X, columns)
     return X
+
+
+def column_names(X):
+    """A table's column names as a list (a pandas or polars DataFrame's ``columns``, a pyarrow Table's
+    ``column_names``: its ``columns`` are the columns themselves), or None for an array."""
+    names = getattr(X, "column_names", None)
+    if names is None:
+        names = getattr(X, "columns", None)
+    return None if names is None else list(names)
 
 
 def is_sparse(X):

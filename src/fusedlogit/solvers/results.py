@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._validation import column_names
+
 
 @dataclasses.dataclass(repr=False)
 class FitResult:
@@ -263,10 +265,9 @@ class DefaultNames(Sequence):
 def feature_names_of(names, X, d):
     """The caller's names, a DataFrame's column names, or x0..x{d-1} (``DefaultNames``): d strings."""
     if names is None:
-        columns = getattr(X, "columns", None)
-        if columns is None:
+        names = column_names(X)
+        if names is None:
             return DefaultNames(d)
-        names = list(columns)
     names = tuple(str(name) for name in names) if not isinstance(names, str) else (names,)
     if len(names) != d:
         raise ValueError(f"feature_names has {len(names)} names but X has {d} columns")
