@@ -1,13 +1,13 @@
-"""Newton fits in passes: fit time / one fused loss+gradient pass on the same data, with and without the start
-from a row subsample's solution (``solvers.newton.presolve``), alternating in one process.
+"""Fits in passes: fit time / one fused loss+gradient pass on the same data, for fusedlogit with and without the
+start from a row subsample's solution (``solvers.newton.presolve``, alternating in one process) and for the peers.
 
     python benchmarks/passes_per_fit.py [--n 1000000] [--repeats 2] [--peers sklearn,sklearnex]
 
 Problems (``fusedlogit.datasets``, l2 = 1/n, tol = 1e-8): standardised d = 100, the same X with 1% positives,
 the ill-conditioned one (cond ~1e12), one-hot beside money-scale columns, standardised d = 20 and d = 200; two
 problems the solvers were not tuned on (AR(0.9)-correlated columns; Student-t columns over four decades of scale
-beside rare 0/1 columns); and
-multinomial models on n/2 rows, d = 50 (``bench.multinomial_fits``): K = 5 and 10 standardised, K = 5 unscaled.
+beside rare 0/1 columns); and multinomial models on n/2 rows, d = 50 (``bench.multinomial_fits``): K = 5 and 10
+standardised, K = 5 unscaled.
 Prints, per problem, the pass time and for each variant the best time, that time in passes, ``n_passes`` (the
 reads of X the fit counted) and iterations; for scikit-learn's and scikit-learn-intelex's solvers (where
 installed, C = 1: the same objective, max_iter 1000, run once, in a child process stopped after
