@@ -50,8 +50,9 @@ def test_precompile_leaves_nothing_to_compile_for_common_fits(capsys):
 
     fusedlogit.precompile(verbose=True)
     progress = capsys.readouterr().err.splitlines()
-    assert [line for line in progress if "[8/8] multinomial, CSR float32 ready" in line]
-    assert len([line for line in progress if line.startswith("fusedlogit.precompile: [")]) == 8
+    # binary, multinomial and ordinal on dense and CSR float64/float32, and the binary model on two tables
+    assert [line for line in progress if "[14/14] ordinal, CSR float32 ready" in line]
+    assert len([line for line in progress if line.startswith("fusedlogit.precompile: [")]) == 14
 
     class Count(event.Listener):
         compiled = []
@@ -73,6 +74,10 @@ def test_precompile_leaves_nothing_to_compile_for_common_fits(capsys):
             fusedlogit.fit(data, np.arange(500) % 4, sample_weight=w)  # multinomial, the default solver
             fusedlogit.fit(data, np.arange(500) % 3, l2=1e-3, solver="newton")
         fusedlogit.fit_many(X, y, np.arange(500) % 5, l2=1e-3)
+        from fusedlogit.precompile import _table
+
+        for data in (X, X.astype(np.float32)):
+            fusedlogit.fit(_table(data, (40, 3)), y, sample_weight=w)
     assert listener.compiled == []
 
 

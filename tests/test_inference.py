@@ -176,8 +176,8 @@ def test_summary_names_and_values(spector):
 
 def test_conf_int_level_and_bad_alpha(spector):
     X, y = spector
-    res = fusedlogit.fit(X, y)
-    wide, narrow = res.conf_int(0.01), res.conf_int(0.2)
+    res = fusedlogit.fit(X, y)  # X a DataFrame: labelled results (a DataFrame of bounds, a Series of params)
+    wide, narrow = np.asarray(res.conf_int(0.01)), np.asarray(res.conf_int(0.2))
     assert np.all(wide[:, 0] < narrow[:, 0]) and np.all(wide[:, 1] > narrow[:, 1])
     np.testing.assert_allclose(res.conf_int().mean(axis=1), res.params)
     with pytest.raises(ValueError, match="alpha"):

@@ -188,11 +188,17 @@ def test_the_hessians_rows_keep_its_arithmetic_near_a_pass():
 
     step = newton_module.hessian_rows_step
     sample = Shape(n_samples=100_000)
-    assert step(Shape(n_samples=10**6, n_coef=101), sample) == 1  # binary, d = 100: all the subsample's rows
-    assert step(Shape(n_samples=10**6, n_coef=201), sample) == 2
-    assert step(Shape(n_samples=500_000, n_coef=5 * 51), sample) == 4  # multinomial, K = 5, d = 50
-    assert step(Shape(n_samples=200_000, n_coef=1000), sample) == 32  # 3,125 rows
-    assert step(Shape(n_samples=100_000, n_coef=60_000), sample) == 1  # halving would leave fewer rows than coefficients
+
+    def shape(n, n_coef, newton_size=None):
+        return Shape(n_samples=n, n_coef=n_coef, newton_size=n_coef if newton_size is None else newton_size)
+
+    assert step(shape(10**6, 101), sample) == 1  # binary, d = 100: all the subsample's rows
+    assert step(shape(10**6, 201), sample) == 2
+    assert step(shape(500_000, 5 * 51), sample) == 4  # multinomial, K = 5, d = 50
+    assert step(shape(200_000, 1000), sample) == 32  # 3,125 rows
+    assert step(shape(100_000, 60_000), sample) == 1  # halving would leave fewer rows than coefficients
+    # a table: 3,347 coefficients, of which the 3,000 levels of its largest categorical are the diagonal block
+    assert step(shape(10**6, 3347, 348), sample) == 4
 
 
 # -- the secant correction of a reused factor ------------------------------------------------

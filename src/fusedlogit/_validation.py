@@ -108,6 +108,16 @@ def as_features(X, *, contiguous, finite=True, allow_empty=False):
     return X
 
 
+def prediction_features(X):
+    """X to predict on: a table's design (``tables.CategoricalMatrix``) as it is, a sparse matrix as CSR, else a
+    dense array (no rows allowed)."""
+    from .tables import CategoricalMatrix
+
+    if isinstance(X, CategoricalMatrix):
+        return X
+    return as_sparse_features(X, allow_empty=True) if is_sparse(X) else as_features(X, contiguous=False, allow_empty=True)
+
+
 def column_names(X):
     """A table's column names as a list (a pandas or polars DataFrame's ``columns``, a pyarrow Table's
     ``column_names``: its ``columns`` are the columns themselves), or None for an array."""
@@ -144,7 +154,16 @@ def as_numeric_array(name, a):
     for column, dtype in columns:
         if getattr(dtype, "kind", "O") not in "biuf":
             label = name if column is None else f"{name} column {column!r}"
-            raise ValueError(f"{label} has dtype {dtype}: it must hold numbers or booleans")
+            if str(dtype) == "category":
+                raise ValueError(
+                    f"{label} is categorical, which fusedlogit.fit, path, cv and the estimators take (as codes) but "
+                    "this function does not; pass the table's design, fusedlogit.tables.Coding.learn(X, "
+                    "drop_first=...).encode(X)"
+                )
+            raise ValueError(
+                f"{label} has dtype {dtype}: it must hold numbers or booleans (or categories, where the table is X: "
+                f"make it one with .astype('category'))"
+            )
     return a.to_numpy(dtype=np.float64, na_value=np.nan)
 
 

@@ -31,9 +31,31 @@ def resolve_model(model, y, n_classes):
     return "multinomial" if is_multiclass(y, n_classes) else "binary"
 
 
-def build_objective(X, y, *, model="auto", n_classes=None, sample_weight=None, offset=None, fit_intercept=True,
-                    l2=0.0, backend="numba", n_threads=None, penalised=False):
+def design(X, y, *, data=None, drop_first=None, missing="error", penalised=False, fit_intercept=True):
+    """(X as the backends take it, y, fit_intercept, its coding or None): the one place a table or formula
+    becomes a design (``tables.prepare``, ``formulas.formula_design``)."""
+    from .tables import prepare
+
+    if isinstance(X, str):
+        from .formulas import formula_design
+
+        return formula_design(X, data, y, drop_first=drop_first, missing=missing, penalised=penalised,
+                              fit_intercept=fit_intercept)
+    if data is not None:
+        raise ValueError("data= goes with a formula X (a string such as 'y ~ a + C(b)'); X is the table itself")
+    if y is None:
+        raise ValueError("y is needed (or X a formula with a left-hand side, and data=)")
+    X, coding = prepare(X, drop_first=drop_first, missing=missing, penalised=penalised, fit_intercept=fit_intercept)
+    return X, y, fit_intercept, coding
+
+
+def build_objective(X, y=None, *, model="auto", n_classes=None, sample_weight=None, offset=None, fit_intercept=True,
+                    l2=0.0, backend="numba", n_threads=None, penalised=False, data=None, drop_first=None,
+                    missing="error"):
     """The objective of the model ``model`` (``resolve_model``), with its labels checked.
+
+    X a table (categorical columns kept as codes) or a formula on ``data``:
+    ``design``; its coding is the objective's ``coding`` (None for arrays).
 
     Binary with an intercept: labels of both kinds among the rows of
     positive weight (``check_both_labels``).  Multinomial: no offset, and
@@ -43,6 +65,16 @@ def build_objective(X, y, *, model="auto", n_classes=None, sample_weight=None, o
     penalised), and no ``fit_intercept=False`` (the thresholds hold the
     intercept).
     """
+    X, y, fit_intercept, coding = design(X, y, data=data, drop_first=drop_first, missing=missing,
+                                         penalised=penalised, fit_intercept=fit_intercept)
+    objective = _model_objective(X, y, model, n_classes, sample_weight, offset, fit_intercept, l2, backend,
+                                 n_threads, penalised)
+    objective.coding = coding
+    return objective
+
+
+def _model_objective(X, y, model, n_classes, sample_weight, offset, fit_intercept, l2, backend, n_threads,
+                     penalised):
     common = {"sample_weight": sample_weight, "l2": l2, "backend": backend, "n_threads": n_threads}
     name = resolve_model(model, y, n_classes)
     if name == "ordinal":

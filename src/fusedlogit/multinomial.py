@@ -131,6 +131,10 @@ class ReferenceClassLoss:
         self.n_coef = self.layout.n_coef
         self._width = full.width
 
+    @property
+    def newton_size(self):
+        return self.n_coef
+
     def __getattr__(self, name):  # n_features, l2, fit_intercept, n_threads, sum_weights, ...
         return getattr(self.objective, name)
 

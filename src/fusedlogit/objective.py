@@ -31,9 +31,7 @@ import numpy as np
 from ._threads import interruptible
 from ._validation import (
     as_coef,
-    as_features,
     as_offset,
-    as_sparse_features,
     check_bool,
     check_choice,
     check_finite,
@@ -41,7 +39,7 @@ from ._validation import (
     check_n_threads,
     check_positive,
     check_weight_sum,
-    is_sparse,
+    prediction_features,
 )
 from .backends import BACKENDS, make_backend
 from .backends.reference import expit
@@ -62,6 +60,8 @@ class Objective:
 
     #: the model's key in ``backends.LOSSES``
     loss_name = None
+    #: how a table or formula became X (``tables.Coding``, ``formulas.FormulaCoding``): set by ``model.build_objective``
+    coding = None
     #: entries after the features in each row of the backend's sums: the intercept's, present also
     #: without one (then dropped here); the ordinal model's thresholds
     _sum_constants = 1
@@ -195,6 +195,23 @@ class Objective:
         return self._finish_hessian(self._data.hessian_sums(W, b, features))
 
     @interruptible
+    def level_hessian(self, coef):
+        """H(coef) as a ``backends.categorical.LevelHessian`` (scaled, l2 added, the intercept's row kept only if
+        fitted), where the data are a table and the model has its Hessian in blocks; else None."""
+        if not self._data.has_level_hessian:
+            return None
+        W, b = self._split(coef)
+        blocks = self._data.level_hessian_sums(W, b)
+        self._count_passes()
+        H = blocks.finished(self._scale, self.l2, self.n_features)
+        return H if self.fit_intercept else H.without(self.n_features)
+
+    @property
+    def newton_size(self):
+        """The side of the dense matrix Newton factors: n_coef, or the rest of a ``level_hessian``'s blocks."""
+        return self._data.newton_size(self.n_coef)
+
+    @interruptible
     def loss_gradient_hessian(self, coef, features):
         """(J, ∇J, H over ``features``) at coef: ``loss_gradient`` and ``hessian(coef, features)`` together.
 
@@ -254,8 +271,7 @@ class Objective:
 
         A gather of those rows only (dense, CSR or dask): callers bound ``rows``.
         """
-        z = self._data.X[rows] @ coef.T
-        return np.asarray(z.compute() if hasattr(z, "compute") else z, dtype=np.float64)
+        return self._data.row_products(rows, coef)
 
     def largest_weight(self):
         """max_i s_i as a float, None without weights (a dask vector: computed here)."""
@@ -292,7 +308,7 @@ class Objective:
     def reweighted(self, sample_weight):
         """The same model on the same X and labels (shared, not copied) with these sample weights."""
         other = object.__new__(type(self))
-        other._build(self._data.X, self._data.y, sample_weight, self.fit_intercept, self.l2, self.reduction,
+        other._build(self._data.features, self._data.y, sample_weight, self.fit_intercept, self.l2, self.reduction,
                      self.backend, getattr(self, "_requested_threads", self.n_threads), **self._label_options())
         return other
 
@@ -512,7 +528,7 @@ class LogisticLoss(Objective):
 
 
 @interruptible
-def predict_proba(X, coef=None, intercept=0.0, offset=None):
+def predict_proba(X, coef=None, intercept=0.0, offset=None, unseen="error"):
     """P(y = 1 | x) = σ(x·coef + intercept + offset) for every row of X, shape (n_samples,).
 
     Stable for any margin: σ is evaluated from e^{−|z|}, so ±1000 give exactly
@@ -523,13 +539,14 @@ def predict_proba(X, coef=None, intercept=0.0, offset=None):
 
     ``predict_proba(result, X, offset=None)`` with a ``FitResult`` of any
     model gives its probabilities (``FitResult.predict_proba``): (n_samples,)
-    for the binary model, (n_samples, K) for the multinomial and ordinal ones.
+    for the binary model, (n_samples, K) for the multinomial and ordinal ones; a result of a fit on a table
+    or formula takes a table, and ``unseen`` says what an unseen level gives (``FitResult.predict_proba``).
     """
     if callable(getattr(type(X), "predict_proba", None)):  # a FitResult (a class with the method) first
-        return X.predict_proba(coef, offset=offset)
+        return X.predict_proba(coef, offset=offset, unseen=unseen)
     if coef is None:
         raise ValueError("coef is required: predict_proba(X, coef, intercept=0.0, offset=None)")
-    X = as_sparse_features(X, allow_empty=True) if is_sparse(X) else as_features(X, contiguous=False, allow_empty=True)
+    X = prediction_features(X)
     if np.ndim(coef) == 2:
         if offset is not None:
             raise ValueError("offset is not supported for multinomial models")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._threads import interruptible
-from ._validation import as_coef, as_features, as_offset, as_sparse_features, check_finite, is_sparse
+from ._validation import as_coef, as_offset, check_finite, prediction_features
 from .backends.ordinal import level_probabilities
 from .layout import Layout
 from .objective import Objective
@@ -186,7 +186,7 @@ def _thresholds_only_loss(objective, theta):
 def predict_proba(X, coef, thresholds, offset=None):
     """P(y = k | x) = σ(θ_k − η) − σ(θ_{k−1} − η), η = x·coef + offset, for every row of X and level k:
     shape (n_samples, K), each level's share computed without cancellation (``level_probabilities``)."""
-    X = as_sparse_features(X, allow_empty=True) if is_sparse(X) else as_features(X, contiguous=False, allow_empty=True)
+    X = prediction_features(X)
     coef = as_coef(coef, X.shape[1], False)
     check_finite("coef", coef)
     theta = np.asarray(thresholds, dtype=np.float64)

@@ -49,7 +49,15 @@ def _ordinal_calls(X, levels, weights):
     _model_calls(OrdinalLoss, X, levels, weights, intercepts=(None,), model="ordinal")
 
 
-def precompile(*, sparse=True, many=True, multinomial=True, ordinal=True, verbose=None):
+def _table(X, n_levels=(3, 2)):
+    """A tiny table design (``tables.CategoricalMatrix``) beside the numeric columns X."""
+    from .tables import CategoricalMatrix
+
+    codes = [np.arange(X.shape[0]) % (k + 1) for k in n_levels]  # the last code: the slot without coefficient
+    return CategoricalMatrix.from_codes(np.ascontiguousarray(X), codes, n_levels)
+
+
+def precompile(*, sparse=True, many=True, multinomial=True, ordinal=True, tables=True, verbose=None):
     """Compile (or load from the on-disk cache) the kernels that common calls use; returns seconds taken.
 
     Covers ``LogisticLoss`` (loss, gradient, hessp, hessian) and ``fit`` with
@@ -57,7 +65,9 @@ def precompile(*, sparse=True, many=True, multinomial=True, ordinal=True, verbos
     sample weights and intercept; with ``multinomial``, the same for
     ``MultinomialLoss`` and three-class fits; with ``ordinal``, for
     ``OrdinalLoss`` and three-level fits; with ``sparse``, all of it on
-    CSR X too; with ``many``, ``fit_many``.  Each is run once on a tiny
+    CSR X too; with ``many``, ``fit_many``; with ``tables``, the binary
+    model on a table with categorical columns (``tables``; its other models
+    use the CSR kernels).  Each is run once on a tiny
     problem, so the first call on real data pays no compile.  Useful before
     timing, and in a process that forks workers.
 
@@ -79,6 +89,9 @@ def precompile(*, sparse=True, many=True, multinomial=True, ordinal=True, verbos
         inputs += [(f"CSR {X.dtype}", sp.csr_matrix(X, dtype=X.dtype)) for _, X in inputs]
     steps = [(f"binary, {kind}", lambda X=X: _binary_calls(X, y, weights, many and not hasattr(X, "tocsr")))
              for kind, X in inputs]
+    if tables:
+        steps += [(f"binary, table {X.dtype}", lambda X=X: _binary_calls(_table(X), y, weights, False))
+                  for _, X in inputs[:2]]
     if multinomial:
         steps += [(f"multinomial, {kind}", lambda X=X: _multinomial_calls(X, labels, weights)) for kind, X in inputs]
     if ordinal:

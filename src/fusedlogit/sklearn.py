@@ -31,6 +31,8 @@ from .backends.reference import expit
 from .exceptions import ConvergenceWarning
 from ._validation import as_offset
 from .model import build_objective, start_point
+from .model import design as build_design
+from .tables import CategoricalMatrix, has_categorical
 from .ordinal import level_probabilities
 from .solvers import SOLVERS, fit
 
@@ -41,8 +43,20 @@ class _LogisticClassifier(LinearClassifierMixin, BaseEstimator):
     """Predictions from ``classes_``, ``coef_`` and ``intercept_``, shared by both estimators."""
 
     def decision_function(self, X, offset=None):
-        """The margins x·coef_ + intercept_ (+ offset): (n_samples,) for two classes, else (n_samples, K)."""
-        z = super().decision_function(X)
+        """The margins x·coef_ + intercept_ (+ offset): (n_samples,) for two classes, else (n_samples, K).
+
+        A model fitted on a table with categorical columns takes such a table
+        (coded as in training: ``coding_``).
+        """
+        if getattr(self, "coding_", None) is not None or isinstance(X, CategoricalMatrix):
+            check_is_fitted(self)
+            if not isinstance(X, CategoricalMatrix):
+                validate_data(self, X, reset=False, skip_check_array=True)  # the feature names
+                X = self.coding_.encode(X, allow_empty=True)
+            z = X @ self.coef_.T.astype(np.float64) + self.intercept_
+            z = z.ravel() if z.shape[1] == 1 else z
+        else:
+            z = super().decision_function(X)
         if offset is None:
             return z
         if z.ndim == 2:
@@ -122,6 +136,15 @@ class LogisticRegression(_LogisticClassifier):
     warm_start : bool, default False
         Start from the previous fit's ``coef_`` and ``intercept_`` when their
         shapes still fit.
+    drop_first : bool or None, default None
+        For a table X with categorical columns (pandas ``category``, polars
+        ``Categorical``/``Enum``, Arrow dictionary), taken without one-hot
+        encoding (``fusedlogit.tables``): whether each categorical's first
+        level has no coefficient.  None: dropped without a penalty (C = inf)
+        and an intercept, kept otherwise (as ``OneHotEncoder`` keeps them).
+        ``coef_`` then has a column per numeric column and kept level
+        (``coding_.feature_names`` names them); the predict methods take
+        such tables.
 
     Attributes
     ----------
@@ -131,6 +154,7 @@ class LogisticRegression(_LogisticClassifier):
     intercept_ : ndarray (1,) or (K,), X's dtype
     n_iter_ : ndarray (1,)
     n_features_in_, feature_names_in_ : as usual in scikit-learn.
+    coding_ : ``fusedlogit.tables.Coding`` of a table X with categorical columns (None for other X).
 
     Warnings from the solver (no convergence, separation) are re-emitted as
     ``sklearn.exceptions.ConvergenceWarning``.  Without a penalty the
@@ -150,6 +174,7 @@ class LogisticRegression(_LogisticClassifier):
         n_threads=None,
         class_weight=None,
         warm_start=False,
+        drop_first=None,
     ):
         self.C = C
         self.penalty = penalty
@@ -161,6 +186,7 @@ class LogisticRegression(_LogisticClassifier):
         self.n_threads = n_threads
         self.class_weight = class_weight
         self.warm_start = warm_start
+        self.drop_first = drop_first
 
     def fit(self, X, y, sample_weight=None, offset=None):
         """Fit on X (n_samples, n_features) and labels y; returns self.
@@ -181,9 +207,8 @@ class LogisticRegression(_LogisticClassifier):
             raise ValueError(
                 f"solver={self.solver!r} cannot fit an l1 part (l1_ratio={ratio}); use solver='cd' or 'auto'"
             )
-        X, y = validate_data(
-            self, X, y, accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32], order="C"
-        )
+        X, y, self.coding_ = _features(self, X, y, penalised, self.fit_intercept, self.drop_first,
+                                       accept_sparse=("csr", "csc", "coo"), dtype=[np.float64, np.float32], order="C")
         check_classification_targets(y)
         self.classes_ = _classes(y)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
@@ -297,6 +322,8 @@ class LogisticRegressionCV(_LogisticClassifier):
         ``cv`` does not shuffle (pass a splitter that does).
     verbose : bool, default False
         Print ``fusedlogit.path``'s line per α (``fit``'s per iteration for r = 0).
+    drop_first : bool or None, default None
+        As for ``LogisticRegression`` (None keeps every level: the grid is penalised).
 
     Attributes
     ----------
@@ -326,6 +353,7 @@ class LogisticRegressionCV(_LogisticClassifier):
         class_weight=None,
         random_state=None,
         verbose=False,
+        drop_first=None,
     ):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
@@ -340,6 +368,7 @@ class LogisticRegressionCV(_LogisticClassifier):
         self.class_weight = class_weight
         self.random_state = random_state
         self.verbose = verbose
+        self.drop_first = drop_first
 
     def fit(self, X, y, sample_weight=None):
         """Cross-validate the grid on X (n_samples, n_features) and labels y, then refit; returns self."""
@@ -348,7 +377,8 @@ class LogisticRegressionCV(_LogisticClassifier):
         Cs = _check_Cs(self.Cs)
         ratios = _check_l1_ratios(self.penalty, self.l1_ratios)
         scorer = _check_scoring(self.scoring)
-        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], order="C")
+        X, y, self.coding_ = _features(self, X, y, True, self.fit_intercept, self.drop_first,
+                                       accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], order="C")
         check_classification_targets(y)
         self.classes_ = classes = _classes(y)
         K, d = len(classes), X.shape[1]
@@ -549,6 +579,24 @@ class OrdinalLogisticRegression(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.poor_score = True  # the checks' blobs lie in no order: one margin cannot split them
         tags.input_tags.sparse = True
         return tags
+
+
+def _features(estimator, X, y, penalised, fit_intercept, drop_first, **check):
+    """(X as ``fit`` takes it, y, the coding or None): a table with categorical columns (or a
+    ``CategoricalMatrix``) becomes its design (``model.design``), keeping ``feature_names_in_``; anything else
+    goes through scikit-learn's ``validate_data``."""
+    from sklearn.utils.validation import column_or_1d
+
+    if has_categorical(X) or isinstance(X, CategoricalMatrix):
+        validate_data(estimator, X, reset=True, skip_check_array=True)
+        y = column_or_1d(y, warn=True)
+        if len(y) != X.shape[0]:
+            raise ValueError(f"y has {len(y)} entries but X has {X.shape[0]} rows")
+        design, _, _, coding = build_design(X, y, drop_first=drop_first, penalised=penalised,
+                                            fit_intercept=fit_intercept)
+        return design, y, coding
+    X, y = validate_data(estimator, X, y, **check)
+    return X, y, None
 
 
 def _check_C(C):

@@ -21,6 +21,7 @@ kind of data is an ``ArrayBackend`` subclass:
 ``CsrBackend``         fused compiled kernels over canonical CSR X (``csr``)
 ``ReferenceBackend``   NumPy/BLAS formulas, dense or sparse X (``reference``)
 ``ChunkedBackend``     dask arrays: any in-memory backend per row chunk (``chunked``)
+``CategoricalBackend`` a table's numeric columns and categorical codes (``categorical``)
 =====================  ===========================================================
 
 ``_backend_class`` is the one place that looks at the kind of input.
@@ -29,6 +30,7 @@ kind of data is an ``ArrayBackend`` subclass:
 from __future__ import annotations
 
 from .._validation import check_choice, is_dask_array, is_sparse
+from ..tables import CategoricalMatrix
 from . import binary, multinomial, ordinal
 from .base import ArrayBackend
 from .csr import CsrBackend
@@ -60,6 +62,10 @@ def _backend_class(X, backend, n_threads):
     """
     check_choice("backend", backend, BACKENDS)
     dense, sparse = BACKENDS[backend]
+    if isinstance(X, CategoricalMatrix):
+        from .categorical import CategoricalBackend
+
+        return (CategoricalBackend if backend == "numba" else sparse), {"n_threads": n_threads}
     if is_dask_array(X):
         from .chunked import ChunkedBackend
 
@@ -75,4 +81,6 @@ def make_backend(X, y, sample_weight, *, loss="binary", offset=None, n_classes=N
     """
     check_choice("loss", loss, LOSSES)
     cls, options = _backend_class(X, backend, n_threads)
+    if isinstance(X, CategoricalMatrix) and cls.kind != "categorical":
+        X = X.to_csr()  # the reference formulas on the indicator columns
     return cls.build(X, y, sample_weight, model=LOSSES[loss], offset=offset, n_classes=n_classes, **options)

@@ -74,6 +74,8 @@ class ArrayBackend:
 
     #: which entry of a loss module's ``KINDS`` computes the sums on this kind of data
     kind = None
+    #: the entry used where a loss has none for ``kind`` (a table's models without kernels of their own: CSR)
+    fallback_kind = None
     #: passes over X that ``column_sums`` or ``column_sum_squares`` make (0 where they are kept from ``build``)
     column_statistics_passes = 1
 
@@ -81,7 +83,7 @@ class ArrayBackend:
         self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
         self.n_threads = n_threads
         self.model, self.n_classes = model, n_classes
-        self.sums = model.KINDS[self.kind]
+        self.sums = model.KINDS.get(self.kind) or model.KINDS[self.fallback_kind]
 
     @staticmethod
     def as_features(X):
@@ -109,6 +111,19 @@ class ArrayBackend:
     def hessian_sums(self, W, b, cols=None):
         """The Hessian's sums over the coefficients of columns ``cols`` (all by default) and the intercepts."""
         return self.sums.hessian(self, W, b, cols)
+
+    @property
+    def has_level_hessian(self):
+        """Whether the loss has its Hessian in blocks on this kind of data (``level_hessian_sums``)."""
+        return hasattr(self.sums, "level_hessian")
+
+    def level_hessian_sums(self, W, b):
+        """The Hessian's sums as a ``categorical.LevelHessian`` (needs ``has_level_hessian``)."""
+        return self.sums.level_hessian(self, W, b)
+
+    def newton_size(self, n_coef):
+        """The side of the dense matrix a Newton step factors for n_coef coefficients (``level_hessian_sums``)."""
+        return n_coef
 
     @property
     def fuses_hessian(self):
@@ -263,6 +278,16 @@ class ArrayBackend:
     def _build_options(self):
         """The keyword arguments of ``build`` that make another backend like this one."""
         return {"n_threads": self.n_threads}
+
+    @property
+    def features(self):
+        """X as this backend was built from it (another backend can be built on it without a copy)."""
+        return self.X
+
+    def row_products(self, rows, coef):
+        """X[rows] @ coefᵀ in float64, (len(rows), k), for k rows of feature coefficients (k, n_features)."""
+        z = self.X[rows] @ coef.T
+        return np.asarray(z.compute() if hasattr(z, "compute") else z, dtype=np.float64)
 
     def products(self, w, b):
         """X w + b, the product in X's precision (as BLAS does it); for directions too."""

@@ -141,6 +141,45 @@ class Csr:
         return symmetric_from_upper(upper)
 
 
+class Categorical:
+    """A table (``backends.categorical``): the kernels of ``kernels.categorical`` gather the levels' weights by
+    code and scatter their sums; the Hessian in blocks (``level_hessian``), whole as CSR's."""
+
+    @staticmethod
+    def loss_gradient(data, w, b, want_loss, want_grad):
+        from ..kernels import categorical
+
+        t = data.table
+        args = (t.numeric, t.codes, t.starts, data.y, data.sample_weight, data.offset, *data.split(w), float(b),
+                want_loss, want_grad)
+        loss, numeric, slots = launch(categorical.loss_gradient_sums, data.n_threads, *args)
+        return loss, _design_sums(t, numeric, slots)
+
+    @staticmethod
+    def hessp(data, w, b, v, vb):
+        from ..kernels import categorical
+
+        t = data.table
+        args = (t.numeric, t.codes, t.starts, data.sample_weight, data.offset, *data.split(w), float(b),
+                *data.split(v), float(vb))
+        numeric, slots = launch(categorical.hessp_sums, data.n_threads, *args)
+        return _design_sums(t, numeric, slots)
+
+    hessian = staticmethod(Csr.hessian)
+
+    @staticmethod
+    def level_hessian(data, w, b):
+        from .categorical import level_hessian
+
+        return level_hessian(data, w, b)
+
+
+def _design_sums(table, numeric, slots):
+    """[numeric sums (p), the kept levels' sums (L), intercept's] from a kernel's (numeric + intercept, slot) sums."""
+    p = table.n_numeric
+    return np.concatenate([numeric[:p], slots[table.feature_slots()], numeric[p:]])
+
+
 class Reference:
     """The formulas with whole-array NumPy operations (dense or sparse X), under ``blas_limits``."""
 
@@ -173,4 +212,4 @@ class Reference:
 
 
 #: backend kind -> the class that computes the sums there
-KINDS = {"dense": Dense, "csr": Csr, "reference": Reference}
+KINDS = {"dense": Dense, "csr": Csr, "categorical": Categorical, "reference": Reference}

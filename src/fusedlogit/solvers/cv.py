@@ -18,6 +18,7 @@ import numpy as np
 from .._threads import fit_threads
 from .._validation import check_choice, check_penalty_weights
 from ..backends import BACKENDS
+from ..tables import design_weights
 from ..ordinal import level_probabilities
 from .paths import (
     alpha_max,
@@ -208,8 +209,11 @@ class _Cancelled(Exception):
 
 def cv(
     X,
-    y,
+    y=None,
     *,
+    data=None,
+    drop_first=None,
+    missing="error",
     folds=5,
     l1_ratio=1.0,
     alphas=None,
@@ -240,6 +244,9 @@ def cv(
 
     Parameters
     ----------
+    X, y, data, drop_first, missing
+        As for ``path``: an array, a table (categorical columns kept as
+        codes), or a formula on the table ``data``.
     folds : int or sequence of (train, test) pairs, default 5
         k folds, shuffled by ``seed`` and stratified by class (a soft label by
         its most probable class), or the caller's split (e.g.
@@ -277,11 +284,14 @@ def cv(
     options = path_options(tol, max_iter, verbose)
     quiet = dataclasses.replace(options, verbose=False)
     with fit_threads():
-        objective = penalised_objective(X, y, model, n_classes, sample_weight, fit_intercept, backend, n_threads)
+        table = {"data": data, "drop_first": drop_first, "missing": missing}
+        objective = penalised_objective(X, y, model, n_classes, sample_weight, fit_intercept, backend, n_threads,
+                                        table)
         alphas, n_alphas, alpha_min_ratio = check_grid_options(
             alphas, n_alphas, alpha_min_ratio, objective.n_samples, objective.n_features
         )
         ratios = np.array([check_l1_ratio(r, allow_zero=alphas is not None) for r in ratios])
+        penalty_weights = design_weights(objective.coding, penalty_weights)
         weights = coefficient_weights(check_penalty_weights(penalty_weights, objective.n_features), objective.layout)
         targets = objective.labels()
         n_classes_fit = getattr(objective, "n_classes", None)  # None: the binary model; K classes or levels
@@ -340,7 +350,8 @@ def cv(
     refitted = None
     if refit:
         refitted = fit(
-            X, y, l1=best_alpha * best_ratio, l2=best_alpha * (1.0 - best_ratio), penalty_weights=penalty_weights,
+            X, y, data=data, drop_first=drop_first, missing=missing,
+            l1=best_alpha * best_ratio, l2=best_alpha * (1.0 - best_ratio), penalty_weights=penalty_weights,
             sample_weight=sample_weight, fit_intercept=fit_intercept, model=model, n_classes=n_classes, solver="cd",
             tol=options.tol, max_iter=options.max_iter, n_threads=n_threads, backend=backend,
         )

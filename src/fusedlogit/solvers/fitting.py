@@ -30,6 +30,7 @@ from .._validation import (
     check_tol,
 )
 from ..backends import BACKENDS
+from ..tables import design_weights
 from ..backends.dense import first_pass_checks
 from ..exceptions import ConvergenceWarning, SeparationWarning
 from ..multinomial import MultinomialLoss, ReferenceClassLoss
@@ -51,8 +52,11 @@ from .results import FitResult, feature_names_of
 
 def fit(
     X,
-    y,
+    y=None,
     *,
+    data=None,
+    drop_first=None,
+    missing="error",
     l1=0.0,
     l2=0.0,
     penalty_weights=None,
@@ -81,14 +85,37 @@ def fit(
     Parameters
     ----------
     X, y, sample_weight, offset, fit_intercept, l2, backend, n_threads
-        As for ``LogisticLoss`` (mean reduction, S = Σ s_i).
+        As for ``LogisticLoss`` (mean reduction, S = Σ s_i).  X may also be a
+        table (pandas or polars DataFrame, pyarrow Table) whose categorical
+        columns (pandas ``category``, polars ``Categorical``/``Enum``, Arrow
+        dictionary) are kept as their codes, never one-hot encoded
+        (``fusedlogit.tables``): the features are its numeric columns, then
+        one per kept level, named ``column[level]``; or a formula such as
+        ``"y ~ age + C(occupation)"`` on the table ``data`` (needs the
+        ``formulaic`` library; ``fusedlogit.formulas``), its left-hand side
+        then y.  The result is labelled then (``FitResult.coding``).
+    data : table, optional
+        The table a formula X is evaluated on.
+    drop_first : bool or None, default None
+        Whether each categorical column's first level has no coefficient.
+        None: dropped when the fit is unpenalised (l1 = l2 = 0) with an
+        intercept (the treatment coding that identifies the model, as
+        statsmodels' formulas do; without intercept the first categorical
+        keeps all its levels), kept when penalised (as glum and
+        ``OneHotEncoder`` do).
+    missing : {"error", "level"}, default "error"
+        A missing value in a categorical column raises ValueError naming the
+        column, unless "level" makes it a level of its own (``column[<missing>]``).
     l1 : float ≥ 0, default 0
         The L1 (lasso) strength; with l2 > 0 too, the elastic net.  The
         intercept is never penalised; multinomial models are penalised
         elementwise on coef (K, n_features).
     penalty_weights : (n_features,) array ≥ 0, optional
         π_j, the weight of feature j in both penalties (default 1; 0 leaves
-        it unpenalised).
+        it unpenalised).  For a table X also one weight per column of the
+        table (a categorical's for each of its levels), or a mapping from
+        column names or design names (``column[level]``) to weights, the
+        others 1 (``tables.Coding.design_weights``).
     model : {"auto", "binary", "multinomial", "ordinal"}, default "auto"
         The model (``fusedlogit.model``).  "auto" is "multinomial" or "binary"
         as described under ``n_classes``.  "ordinal" is the proportional-odds
@@ -238,7 +265,8 @@ def fit(
         objective = build_objective(
             X, y, model=model, n_classes=n_classes, sample_weight=sample_weight, offset=offset,
             fit_intercept=fit_intercept, l2=0.0 if penalised else l2, backend=backend, n_threads=n_threads,
-            penalised=l1 > 0 or l2 > 0,
+            penalised=l1 > 0 or l2 > 0, data=data, drop_first=drop_first,
+            missing=missing,
         )  # penalised (solver "cd"): the Penalty carries l2
     multinomial = isinstance(objective, MultinomialLoss)
     ordinal = isinstance(objective, OrdinalLoss)
@@ -253,11 +281,13 @@ def fit(
     if (cov_type == "cluster") != (groups is not None):
         raise ValueError("groups is needed for cov_type='cluster', and only there")
     clusters = group_codes(groups, objective.n_samples, objective.weights()) if cov_type == "cluster" else None
-    names = feature_names_of(feature_names, X, objective.n_features)
-    name = "cd" if penalised else resolve_solver(solver, problem.n_coef)
+    coding = objective.coding
+    names = feature_names_of(feature_names if feature_names is not None or coding is None else coding.feature_names,
+                             None if coding is not None else X, objective.n_features)
+    name = "cd" if penalised else resolve_solver(solver, problem.newton_size)
     penalty = None
     if penalised:
-        weights = check_penalty_weights(penalty_weights, objective.n_features)
+        weights = check_penalty_weights(design_weights(coding, penalty_weights), objective.n_features)
         penalty = Penalty(l1, l2, coefficient_weights(weights, objective.layout))
     options = SolverOptions(
         tol=tol,
@@ -331,7 +361,7 @@ def fit(
             solver=name,
             status=status,
             message=message,
-            stderr=stderr,
+            _stderr=stderr,
             cov_type=cov_type,
             n_obs=objective.n_observations(),
             loglike=objective.log_likelihood(coef, loss - penalty.value(coef) if penalised else loss),
@@ -341,6 +371,7 @@ def fit(
             thresholds=objective.thresholds(coef).copy() if ordinal else None,
             l1=l1,
             n_passes=objective.n_passes,
+            coding=coding,
             _cov=cov,
         )
 

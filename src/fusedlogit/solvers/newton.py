@@ -94,6 +94,51 @@ class HessianFactor:
         return inv * self.scale[:, None] * self.scale[None, :]
 
 
+class LevelFactor(HessianFactor):
+    """A ``LevelHessian``'s factor: H = [[D, Cᵀ], [C, A]] over (big, rest), D diagonal, solved by the Schur
+    complement S = A − C D⁻¹ Cᵀ (m, m) on the rest (Golub & Van Loan §4.2 / a block Gaussian elimination):
+
+        x_rest = S⁻¹ (g_rest − C D⁻¹ g_big),   x_big = D⁻¹ (g_big − Cᵀ x_rest)
+
+    S is factored as ``HessianFactor`` factors a dense H (equilibrated,
+    shifted if needed).  A level without curvature (D = 0: no rows in a
+    subsample and no l2) gets D at 10⁻¹² of the largest: the line search
+    then rejects a wild step and Newton turns to exact Hessians.
+    """
+
+    def __init__(self, H, max_shifts):
+        from scipy import sparse
+
+        self.H = H
+        floor = 1e-12 * max(float(H.diagonal.max(initial=0.0)), 1e-300)
+        self.D = np.maximum(H.diagonal, floor)
+        self.coupling_over_D = H.coupling @ sparse.diags(1.0 / self.D)
+        schur = H.block - (self.coupling_over_D @ H.coupling.T).toarray()
+        self.inner = HessianFactor(schur, max_shifts)
+        self.factored = self.inner.factored
+        self.pairs = []
+
+    def _solve(self, grad):
+        H = self.H
+        g_big, g_rest = grad[H.big], grad[H.rest]
+        x_rest = -self.inner._solve(g_rest - self.coupling_over_D @ g_big)
+        x = np.empty(grad.shape[0])
+        x[H.rest] = x_rest
+        x[H.big] = (g_big - H.coupling.T @ x_rest) / self.D
+        return -x
+
+    def inverse(self):
+        return np.linalg.inv(self.H.toarray())
+
+
+def hessian_factor(objective, coef, max_shifts):
+    """The factor of H(coef): in blocks where the objective has them (``level_hessian``), else dense."""
+    blocks = objective.level_hessian(coef)
+    if blocks is not None:
+        return LevelFactor(blocks, max_shifts)
+    return HessianFactor(objective.hessian(coef), max_shifts)
+
+
 def newton(objective, coef0, options):
     """Damped Newton's method with a Cholesky solve (Nocedal & Wright, §3.3-3.4).
 
@@ -148,8 +193,9 @@ def hessian_sample(sample, step):
 
 def hessian_rows_step(objective, sample):
     """Every how many of the subsample's rows the factors come from (``HESSIAN_ARITHMETIC_PER_PASS``; never
-    fewer rows than coefficients)."""
-    ratio = sample.n_samples * objective.n_coef / (2.0 * objective.n_samples)
+    fewer rows than coefficients).  The arithmetic per row is that of the dense part (``newton_size``: a table's
+    levels of its largest categorical add one entry each, not a row and a column)."""
+    ratio = sample.n_samples * objective.newton_size / (2.0 * objective.n_samples)
     step = 1
     while ratio / step > HESSIAN_ARITHMETIC_PER_PASS and sample.n_samples >= 2 * step * objective.n_coef:
         step *= 2
@@ -187,7 +233,7 @@ def _iterate(objective, coef, options, sample, name):
             break
         fresh = factor is None
         if fresh:
-            factor = HessianFactor((sample or objective).hessian(coef), MAX_SHIFTS)
+            factor = hessian_factor(sample or objective, coef, MAX_SHIFTS)
         direction = factor.newton_step(grad)
         found = armijo(objective, coef, loss, grad, direction)
         if isinstance(found, str):  # no step accepted: found says why

@@ -27,6 +27,7 @@ import numpy as np
 from .._threads import fit_threads
 from .._validation import check_choice, check_max_iter, check_penalty, check_penalty_weights, check_tol
 from ..backends import BACKENDS
+from ..tables import design_weights
 from ..exceptions import ConvergenceWarning
 from ..model import build_objective
 from .common import SolverOptions
@@ -51,6 +52,7 @@ class PathResult:
     n_iter, converged, loss, grad_max, n_nonzero : (n_alphas,) each: iterations,
         whether the KKT test holds, J, max |minimum-norm subgradient|, and the
         number of nonzero coefficients
+    feature_names : the names of coef's columns where X was a table or a formula (``tables``), else ()
     """
 
     alphas: np.ndarray
@@ -63,6 +65,7 @@ class PathResult:
     grad_max: np.ndarray
     n_nonzero: np.ndarray
     thresholds: np.ndarray | None = None
+    feature_names: tuple = ()
 
     def __repr__(self):
         return (
@@ -75,10 +78,14 @@ class PathResult:
 # -- the objective and the grid -----------------------------------------------------
 
 
-def penalised_objective(X, y, model, n_classes, sample_weight, fit_intercept, backend, n_threads):
-    """The smooth (l2 = 0) objective that ``fit`` would build for these data; every fit here is penalised."""
+def penalised_objective(X, y, model, n_classes, sample_weight, fit_intercept, backend, n_threads, table=None):
+    """The smooth (l2 = 0) objective that ``fit`` would build for these data; every fit here is penalised.
+
+    ``table``: ``model.build_objective``'s ``data``, ``drop_first`` and ``missing`` for a table or formula X.
+    """
     return build_objective(X, y, model=model, n_classes=n_classes, sample_weight=sample_weight,
-                           fit_intercept=fit_intercept, backend=backend, n_threads=n_threads, penalised=True)
+                           fit_intercept=fit_intercept, backend=backend, n_threads=n_threads, penalised=True,
+                           **(table or {}))
 
 
 def check_l1_ratio(l1_ratio, allow_zero):
@@ -229,8 +236,11 @@ def _warn_unconverged(result, what):
 
 def path(
     X,
-    y,
+    y=None,
     *,
+    data=None,
+    drop_first=None,
+    missing="error",
     l1_ratio=1.0,
     alphas=None,
     n_alphas=100,
@@ -261,6 +271,10 @@ def path(
         π_j, default 1; 0 leaves feature j unpenalised.
     X, y, sample_weight, fit_intercept, model, n_classes, tol, max_iter, n_threads, backend
         As for ``fusedlogit.fit`` (solver "cd"); max_iter is per α.
+    data, drop_first, missing
+        As for ``fusedlogit.fit``: a table X (categorical columns kept as
+        codes) or a formula X on the table ``data``; drop_first=None keeps
+        every level (the fits are penalised).
     verbose : bool
         One line per α: its index, α, nonzeros, iterations, J, max|∂J|, time.
 
@@ -273,14 +287,19 @@ def path(
     check_choice("backend", backend, BACKENDS)
     options = path_options(tol, max_iter, verbose)
     with fit_threads():
-        objective = penalised_objective(X, y, model, n_classes, sample_weight, fit_intercept, backend, n_threads)
+        table = {"data": data, "drop_first": drop_first, "missing": missing}
+        objective = penalised_objective(X, y, model, n_classes, sample_weight, fit_intercept, backend, n_threads,
+                                        table)
         alphas, n_alphas, alpha_min_ratio = check_grid_options(
             alphas, n_alphas, alpha_min_ratio, objective.n_samples, objective.n_features
         )
         l1_ratio = check_l1_ratio(l1_ratio, allow_zero=alphas is not None)
+        penalty_weights = design_weights(objective.coding, penalty_weights)
         weights = coefficient_weights(check_penalty_weights(penalty_weights, objective.n_features), objective.layout)
         quiet = dataclasses.replace(options, verbose=False)
         grid, coef0 = grid_and_start(objective, weights, l1_ratio, alphas, n_alphas, alpha_min_ratio, quiet)
         result = run_path(objective, weights, l1_ratio, grid, coef0, options)
+    if objective.coding is not None:
+        result.feature_names = tuple(objective.coding.feature_names)
     _warn_unconverged(result, "path")
     return result

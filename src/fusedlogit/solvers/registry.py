@@ -73,6 +73,10 @@ SOLVER_FUNCTIONS = {
 def resolve_solver(solver, n_coef):
     """"auto" → "newton" when n_coef ≤ AUTO_NEWTON_MAX_COEF, else "lbfgs" (any model).
 
+    ``fit`` passes the side of the dense matrix Newton would factor
+    (``objective.newton_size``): n_coef, but on a table only the columns
+    besides its largest categorical's levels (``solvers.newton.LevelFactor``).
+
     Newton's Hessian costs ~n·n_coef²/2 per refresh and its factor n_coef³/3,
     so above 1000 coefficients L-BFGS (n·n_coef per pass) is cheaper.  L-BFGS
     runs on implicitly standardised columns (``scaling``), so unscaled data
@@ -108,7 +112,7 @@ def finish_stalled(name, objective, out, options):
     while out.status in ("rounding", "line_search") and name in FINISHING_SOLVER:
         name = FINISHING_SOLVER[name]
         left = options.max_iter - out.n_iter
-        if left <= 0 or (name == "newton" and objective.n_coef > NEWTON_FINISH_MAX_COEF):
+        if left <= 0 or (name == "newton" and objective.newton_size > NEWTON_FINISH_MAX_COEF):
             break
         more = SOLVER_FUNCTIONS[name](objective, out.coef, dataclasses.replace(options, max_iter=left, presolve=False))
         stages.append((name, more))

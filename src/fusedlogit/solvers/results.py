@@ -35,7 +35,7 @@ class FitResult:
     message : str, that reason as a sentence, with what to do where it is not
         "converged" (the text of the ConvergenceWarning)
     stderr : ndarray (n_coef,), standard errors of ``params`` = [coef..., intercept]
-        (ordinal: [coef..., thresholds...])
+        (ordinal: [coef..., thresholds...]); labelled where X was a table (below)
     cov : ndarray (n_coef, n_coef), their covariance of type ``cov_type``
         (``solvers.inference``); "nonrobust" is the inverse of the Hessian of
         the summed negative log-likelihood Σ s_i ℓ_i (the usual MLE covariance,
@@ -58,6 +58,17 @@ class FitResult:
         counts its share of the rows; a Hessian counts as one read of X,
         though it costs ~d/2 times a gradient pass's arithmetic)
 
+    coding : how a table or formula X became the design (``tables.Coding``,
+        ``formulas.FormulaCoding``), or None; ``predict_proba`` applies it to
+        new tables.  With it, ``params``, ``stderr``, ``zvalues`` and ``pvalues``
+        are pandas Series indexed by the parameters' names (the design's
+        columns, then the intercept: "intercept", or "Intercept" from a
+        formula; the ordinal thresholds "threshold k|k+1"), and
+        ``conf_int()`` a DataFrame with columns 0 and 1 (lower, upper).  The
+        multinomial model's are DataFrames with a row per class k = 1..K−1
+        (against class 0) and a column per name; its ``conf_int()`` has rows
+        (k, name).  Without it they are arrays.
+
     ``params``, ``zvalues``, ``pvalues``, ``conf_int(alpha)``, ``pseudo_r2``,
     ``llr``, ``llr_pvalue``, ``df_model``, ``aic``, ``bic`` and ``summary()``
     are computed from those (as statsmodels defines them; the log-likelihoods
@@ -75,7 +86,7 @@ class FitResult:
     solver: str
     status: str
     message: str
-    stderr: np.ndarray
+    _stderr: np.ndarray
     cov_type: str = "nonrobust"
     n_obs: int = 0
     loglike: float = np.nan
@@ -85,6 +96,7 @@ class FitResult:
     thresholds: np.ndarray | None = None
     l1: float = 0.0
     n_passes: float = np.nan
+    coding: object = dataclasses.field(default=None, repr=False)
     _cov: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def __repr__(self):
@@ -100,9 +112,17 @@ class FitResult:
             f"n_iter={self.n_iter}, loss={self.loss:.10g}, grad_max={self.grad_max:.3g}, {shape})"
         )
 
-    def predict_proba(self, X, offset=None):
+    def predict_proba(self, X, offset=None, unseen="error"):
         """The fitted model's probabilities for the rows of X: (n_samples,) P(y = 1 | x) for the binary model,
-        (n_samples, K) for the multinomial and ordinal ones (``fusedlogit.predict_proba``)."""
+        (n_samples, K) for the multinomial and ordinal ones (``fusedlogit.predict_proba``).
+
+        A model fitted on a table or formula takes a table with the same
+        columns, coded alike (``coding``); a level unseen in training raises
+        ValueError naming the column and the level, unless ``unseen="zero"``
+        gives it no contribution.
+        """
+        if self.coding is not None:
+            X = self.coding.encode(X, unseen=unseen, allow_empty=True)
         if self.thresholds is not None:
             from ..ordinal import predict_proba
 
@@ -127,46 +147,84 @@ class FitResult:
     def cov(self):
         """The covariance of ``params`` flattened (see the class docstring)."""
         if self._cov is None:
-            self._cov = np.full((self.stderr.size,) * 2, np.nan)
+            self._cov = np.full((self._stderr.size,) * 2, np.nan)
         return self._cov
 
     @property
     def params(self):
-        """The parameters of ``stderr`` and ``cov``.
+        """The parameters of ``stderr`` and ``cov`` (labelled where X was a table: see ``coding``).
 
         Binary: [coef..., intercept] (without intercept: coef).  Multinomial:
         the reference-class parametrisation, row k − 1 = [coef[k] − coef[0],
         intercept[k] − intercept[0]] for k = 1..K−1, shape (K − 1, width).
         Ordinal: [coef..., thresholds...].
         """
+        return self._labelled(self._params)
+
+    @property
+    def _params(self):
         if self.thresholds is not None:
             return np.concatenate([self.coef, self.thresholds])
         if self._binary:
-            return self.coef.copy() if self.stderr.shape[0] == self.coef.shape[0] else np.append(self.coef, self.intercept)
-        rows = self.coef if self.stderr.shape[1] == self.coef.shape[1] else np.column_stack([self.coef, self.intercept])
+            return self.coef.copy() if self._stderr.shape[0] == self.coef.shape[0] else np.append(self.coef, self.intercept)
+        rows = self.coef if self._stderr.shape[1] == self.coef.shape[1] else np.column_stack([self.coef, self.intercept])
         return rows[1:] - rows[0]
+
+    @property
+    def stderr(self):
+        """Standard errors of ``params`` (see the class docstring)."""
+        return self._labelled(self._stderr)
 
     @property
     def zvalues(self):
         """params / stderr (Wald z statistics)."""
-        return self.params / self.stderr
+        return self._labelled(self._params / self._stderr)
 
     @property
     def pvalues(self):
         """Two-sided P(|Z| > |z|) for Z standard normal."""
         from scipy import stats
 
-        return 2.0 * stats.norm.sf(np.abs(self.zvalues))
+        return self._labelled(2.0 * stats.norm.sf(np.abs(self._params / self._stderr)))
 
     def conf_int(self, alpha=0.05):
-        """Wald confidence intervals params ± z_{1−α/2}·stderr, shape params.shape + (2,)."""
+        """Wald confidence intervals params ± z_{1−α/2}·stderr, shape params.shape + (2,) (a DataFrame where X
+        was a table: see ``coding``)."""
         from scipy import stats
 
         alpha = float(alpha)
         if not 0.0 < alpha < 1.0:
             raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-        half = stats.norm.isf(alpha / 2) * self.stderr
-        return np.stack([self.params - half, self.params + half], axis=-1)
+        half = stats.norm.isf(alpha / 2) * self._stderr
+        bounds = np.stack([self._params - half, self._params + half], axis=-1)
+        if self.coding is None:
+            return bounds
+        import pandas as pd
+
+        names = self.param_names
+        if self._binary:
+            return pd.DataFrame(bounds, index=pd.Index(names), columns=[0, 1])
+        index = pd.MultiIndex.from_product([range(1, self.n_classes), names])
+        return pd.DataFrame(bounds.reshape(-1, 2), index=index, columns=[0, 1])
+
+    @property
+    def param_names(self):
+        """The names of ``params``' entries (of each row of the multinomial model's): the features', then the
+        intercept's (``coding``'s name for it, else "intercept") or the ordinal thresholds'."""
+        if self.thresholds is not None:
+            return list(self.feature_names) + [f"threshold {k}|{k + 1}" for k in range(self.thresholds.size)]
+        intercept = "intercept" if self.coding is None else self.coding.intercept_name
+        return list(self.feature_names) + ([intercept] if self._stderr.shape[-1] > len(self.feature_names) else [])
+
+    def _labelled(self, values):
+        """``values`` shaped like params, as a Series (a DataFrame for the multinomial model) where X was a table."""
+        if self.coding is None:
+            return values
+        import pandas as pd
+
+        if values.ndim == 1:
+            return pd.Series(values, index=pd.Index(self.param_names))
+        return pd.DataFrame(values, index=pd.Index(range(1, self.n_classes)), columns=pd.Index(self.param_names))
 
     @property
     def pseudo_r2(self):
@@ -180,16 +238,16 @@ class FitResult:
         With l1 > 0 only the nonzero ones count (as statsmodels' ``fit_regularized``).
         """
         if self.l1 > 0:
-            return int(np.count_nonzero(self.params[..., : len(self.feature_names)]))
-        return self.stderr.size - self._n_intercepts
+            return int(np.count_nonzero(self._params[..., : len(self.feature_names)]))
+        return self._stderr.size - self._n_intercepts
 
     @property
     def _n_intercepts(self):
         """The intercepts among ``params``: 1, K − 1 (multinomial rows; ordinal thresholds), or 0 without intercept."""
         if self.thresholds is not None:
             return self.thresholds.size
-        has_intercept = self.stderr.shape[-1] > len(self.feature_names)
-        return self.stderr.size // self.stderr.shape[-1] if has_intercept else 0
+        has_intercept = self._stderr.shape[-1] > len(self.feature_names)
+        return self._stderr.size // self._stderr.shape[-1] if has_intercept else 0
 
     @property
     def llr(self):
@@ -215,12 +273,12 @@ class FitResult:
 
     def summary(self, alpha=0.05):
         """The coefficient table and the fit's statistics, as a string to print."""
+        from scipy import stats
+
         from .inference import coefficient_table, format_table
 
-        if self.thresholds is not None:
-            names = list(self.feature_names) + [f"threshold {k}|{k + 1}" for k in range(self.thresholds.size)]
-        else:
-            names = list(self.feature_names) + (["intercept"] if self.stderr.shape[-1] > len(self.feature_names) else [])
+        self.conf_int(alpha)  # checks alpha
+        names = self.param_names
         if not self._binary:  # one block of rows per class against class 0
             names = [f"{name} [{k} vs 0]" for k in range(1, self.n_classes) for name in names]
         level = f"{100 * (1 - alpha):g}%"
@@ -232,8 +290,11 @@ class FitResult:
             f"pseudo-R²: {self.pseudo_r2:.4f}   LLR p-value: {self.llr_pvalue:.4g}",
             f"covariance: {self.cov_type}",
         ]
-        columns = (self.params, self.stderr, self.zvalues, self.pvalues)
-        rows = coefficient_table(names, *(c.ravel() for c in columns), self.conf_int(alpha).reshape(-1, 2))
+        columns = (self._params, self._stderr, self._params / self._stderr)
+        pvalues = 2.0 * stats.norm.sf(np.abs(columns[2]))
+        half = stats.norm.isf(float(alpha) / 2) * self._stderr
+        bounds = np.stack([self._params - half, self._params + half], axis=-1)
+        rows = coefficient_table(names, *(c.ravel() for c in (*columns, pvalues)), bounds.reshape(-1, 2))
         table = format_table(header, rows)
         return "\n".join(facts + [""] + table)
 
