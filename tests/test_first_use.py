@@ -50,9 +50,9 @@ def test_precompile_leaves_nothing_to_compile_for_common_fits(capsys):
 
     fusedlogit.precompile(verbose=True)
     progress = capsys.readouterr().err.splitlines()
-    # binary, multinomial and ordinal on dense and CSR float64/float32, and the binary model on two tables
-    assert [line for line in progress if "[14/14] ordinal, CSR float32 ready" in line]
-    assert len([line for line in progress if line.startswith("fusedlogit.precompile: [")]) == 14
+    # binary, multinomial and ordinal on dense and CSR float64/float32; binary and multinomial on two tables
+    assert [line for line in progress if "[16/16] ordinal, CSR float32 ready" in line]
+    assert len([line for line in progress if line.startswith("fusedlogit.precompile: [")]) == 16
 
     class Count(event.Listener):
         compiled = []
@@ -78,6 +78,7 @@ def test_precompile_leaves_nothing_to_compile_for_common_fits(capsys):
 
         for data in (X, X.astype(np.float32)):
             fusedlogit.fit(_table(data, (40, 3)), y, sample_weight=w)
+            fusedlogit.fit(_table(data, (40, 3)), np.arange(500) % 3, l2=1e-3)
     assert listener.compiled == []
 
 

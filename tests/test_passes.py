@@ -152,7 +152,14 @@ def test_presolve_keeps_the_certified_answer_in_fewer_passes(name, small_subsamp
     assert new.loss == pytest.approx(old.loss, rel=1e-13, abs=1e-15)
     sd = X.std(axis=0) + 1e-300
     assert np.max(np.abs(new.coef - old.coef) * sd) < 1e-6
-    assert new.n_passes < old.n_passes  # the far steps were taken on the subsample
+    if name == "well":  # the far steps were taken on the subsample: 7.0 passes against 11.3
+        assert new.n_passes < 0.75 * old.n_passes
+    else:
+        # here the two are a tie (ill 9.1 against 9.2, mixed 13.9 against 14.2 on an AVX-512 machine): which one
+        # wins by a quarter of a pass turns on the last bits of the first pass (kernels compiled in memory and
+        # loaded from the cache gave 14.6 and 13.9 for mixed), so only the presolve's bounded cost is asserted:
+        # its ~15 iterations on a twelfth of the rows cost about one pass more at most
+        assert new.n_passes < old.n_passes + 1.0
 
 
 @pytest.mark.parametrize("n_classes", [None, 3])

@@ -119,6 +119,30 @@ def test_sums_equal_csr_and_reference(dtype, weighted, intercept):
     assert fusedlogit.check_gradient(fused.loss, fused.gradient, coef) < 1e-5
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("soft", [False, True])
+def test_multinomial_sums_equal_csr_and_reference(dtype, soft):
+    table, _ = make_table(n=2000, dtype=dtype, levels=(7, 3))
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, 3, size=len(table))
+    if soft:
+        labels = rng.dirichlet(np.ones(3), size=len(table))
+    X = Coding.learn(table, drop_first=False).encode(table)
+    weights = rng.random(len(table))
+    common = {"sample_weight": weights, "n_classes": 3, "l2": 0.01}
+    fused = fusedlogit.MultinomialLoss(X, labels, **common)
+    assert fused._data.sums.__name__ == "Categorical"
+    coef = rng.normal(size=fused.n_coef)
+    v = rng.normal(size=fused.n_coef)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for other in (fusedlogit.MultinomialLoss(X.to_csr(), labels, **common),
+                  fusedlogit.MultinomialLoss(X, labels, backend="numpy", **common)):
+        np.testing.assert_allclose(fused.loss(coef), other.loss(coef), rtol=rtol)
+        np.testing.assert_allclose(fused.gradient(coef), other.gradient(coef), rtol=rtol, atol=rtol * 1e-2)
+        np.testing.assert_allclose(fused.hessp(coef, v), other.hessp(coef, v), rtol=rtol, atol=rtol * 1e-2)
+    assert fused._data._csr is None  # loss, gradient and Hessian products ran on the codes
+
+
 def test_sums_bitwise_across_threads():
     table, y = make_table(n=20000, levels=(40, 6))
     X = Coding.learn(table, drop_first=False).encode(table)
@@ -126,6 +150,12 @@ def test_sums_bitwise_across_threads():
     two = LogisticLoss(X, y, n_threads=2, l2=1e-3)
     coef = np.random.default_rng(1).normal(size=one.n_coef)
     assert one.loss_gradient(coef)[0] == two.loss_gradient(coef)[0]
+    np.testing.assert_array_equal(one.loss_gradient(coef)[1], two.loss_gradient(coef)[1])
+    np.testing.assert_array_equal(one.hessp(coef, coef), two.hessp(coef, coef))
+    labels = np.arange(len(y)) % 3
+    one = fusedlogit.MultinomialLoss(X, labels, n_threads=1, l2=1e-3)
+    two = fusedlogit.MultinomialLoss(X, labels, n_threads=2, l2=1e-3)
+    coef = np.random.default_rng(2).normal(size=one.n_coef)
     np.testing.assert_array_equal(one.loss_gradient(coef)[1], two.loss_gradient(coef)[1])
     np.testing.assert_array_equal(one.hessp(coef, coef), two.hessp(coef, coef))
 
@@ -251,6 +281,30 @@ def test_objectives_name_what_they_do_not_take():
     table, y = make_table(n=100, levels=(3,))
     with pytest.raises(ValueError, match="'c0' is categorical.*Coding.learn"):
         LogisticLoss(table, y)
+
+
+def test_awkward_tables():
+    """Categoricals alone, a single-level categorical, booleans, a column of one level dropped to nothing."""
+    rng = np.random.default_rng(12)
+    n = 1500
+    table = pd.DataFrame({
+        "c": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+        "one": pd.Categorical(["only"] * n),
+        "flag": rng.random(n) < 0.3,
+    })
+    y = (rng.random(n) < np.where(table["c"] == "a", 0.7, 0.3)).astype(float)
+    for l2 in (0.0, 1e-3):
+        result = quiet_fit(table, y, l2=l2, tol=1e-11)
+        again = quiet_fit(one_hot(result, table), y, l2=l2, tol=1e-11)
+        np.testing.assert_allclose(result.coef, again.coef, rtol=1e-9, atol=1e-10)
+    assert "one[only]" not in quiet_fit(table, y).feature_names  # dropped: its only level
+    alone = table[["c"]]
+    result = fusedlogit.fit(alone, y, l2=1e-3)
+    assert result.feature_names == ("c[a]", "c[b]", "c[c]") and result.converged
+    np.testing.assert_allclose(result.predict_proba(alone), quiet_fit(one_hot(result, alone), y, l2=1e-3)
+                               .predict_proba(one_hot(result, alone)), rtol=1e-9)
+    empty = alone.iloc[:0]
+    assert result.predict_proba(empty).shape == (0,)
 
 
 # -- formulas --------------------------------------------------------------------------------

@@ -66,8 +66,8 @@ def precompile(*, sparse=True, many=True, multinomial=True, ordinal=True, tables
     ``MultinomialLoss`` and three-class fits; with ``ordinal``, for
     ``OrdinalLoss`` and three-level fits; with ``sparse``, all of it on
     CSR X too; with ``many``, ``fit_many``; with ``tables``, the binary
-    model on a table with categorical columns (``tables``; its other models
-    use the CSR kernels).  Each is run once on a tiny
+    and multinomial models on a table with categorical columns (``tables``;
+    the ordinal model there uses the CSR kernels).  Each is run once on a tiny
     problem, so the first call on real data pays no compile.  Useful before
     timing, and in a process that forks workers.
 
@@ -92,6 +92,9 @@ def precompile(*, sparse=True, many=True, multinomial=True, ordinal=True, tables
     if tables:
         steps += [(f"binary, table {X.dtype}", lambda X=X: _binary_calls(_table(X), y, weights, False))
                   for _, X in inputs[:2]]
+        if multinomial:
+            steps += [(f"multinomial, table {X.dtype}", lambda X=X: _multinomial_calls(_table(X), labels, weights))
+                      for _, X in inputs[:2]]
     if multinomial:
         steps += [(f"multinomial, {kind}", lambda X=X: _multinomial_calls(X, labels, weights)) for kind, X in inputs]
     if ordinal:

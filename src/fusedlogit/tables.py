@@ -72,10 +72,10 @@ def table_columns(X):
                 for name, series in columns]
     if module == "pyarrow":
         return [(str(name), X.column(name).to_pandas()) for name in X.column_names]
-    return [(str(name), X[name]) for name in X.columns] if X.columns.is_unique else _by_position(X)
+    return [(str(name), X[name]) for name in X.columns] if X.columns.is_unique else _refuse_duplicated(X)
 
 
-def _by_position(frame):
+def _refuse_duplicated(frame):
     names = [str(name) for name in frame.columns]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     raise ValueError(f"X has duplicated column names {duplicated}: each column needs a name of its own")

@@ -1,13 +1,14 @@
 """The table backend: numeric columns beside categorical codes (``tables.CategoricalMatrix``), never one-hot.
 
-The binary model's sums run on the codes (``binary.Categorical``, the kernels
-of ``kernels.categorical``: a gather for the margins, a scatter for the
-levels' gradient, in the pass that reads the numeric columns), and its
-Hessian comes in blocks (``LevelHessian``).  Everything else (the other
-models, column walks of the L1 solvers, the robust covariances) reads the
-design as a CSR matrix of indicator columns, made on first use
-(``X``): the loss's ``csr`` sums, the kind a loss falls back to when it has
-no ``categorical`` one.
+The binary and multinomial models' sums run on the codes (``binary.Categorical``,
+``multinomial.Categorical``: the kernels of ``kernels.categorical``, a
+gather for the margins, a scatter for the levels' gradient, in the pass that
+reads the numeric columns), and the binary Hessian comes in blocks
+(``LevelHessian``).  Everything else (the ordinal model, the multinomial
+Hessian, column walks of the L1 solvers, the robust covariances) reads the
+design as a CSR matrix of indicator columns, made on first use (``X``): the
+loss's ``csr`` sums, the kind a loss falls back to when it has no
+``categorical`` one.
 """
 
 from __future__ import annotations
@@ -55,6 +56,23 @@ class CategoricalBackend(CsrBackend):
         """(numeric weights (p,), slot weights θ (n_slots,)) from the design's feature weights w (d,)."""
         w = np.asarray(w, dtype=np.float64)
         return np.ascontiguousarray(w[: self.table.n_numeric]), self.table.slot_weights(w)
+
+    def class_split(self, W):
+        """(numeric weights (K, p), the slots' weights flat (n_slots·K,), K per slot) from W (K, d)."""
+        W = np.asarray(W, dtype=np.float64)
+        p = self.table.n_numeric
+        theta = np.zeros((self.table.n_slots, W.shape[0]))
+        theta[self.table.feature_slots()] = W[:, p:].T
+        return np.ascontiguousarray(W[:, :p]), theta.ravel()
+
+    def class_design_sums(self, numeric, slots):
+        """(K, d + 1) [numeric, levels, intercept] sums from a multinomial kernel's flat (K(p + 1),) and
+        (n_slots·K,) sums."""
+        t = self.table
+        p = t.n_numeric
+        numeric = numeric.reshape(-1, p + 1)
+        levels = slots.reshape(t.n_slots, -1)[t.feature_slots()].T
+        return np.concatenate([numeric[:, :p], levels, numeric[:, p:]], axis=1)
 
     def level_totals(self, values):
         """Σ_i values_i over each kept level's rows, in design order (L,); values None: the row counts."""

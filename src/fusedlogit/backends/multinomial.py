@@ -35,7 +35,7 @@ def labels(y, n, dtype, n_classes=None):
 def class_labels(data):
     """(codes, soft) as the softmax kernels take them: one of them empty (Numba prunes only on None)."""
     if data.y.ndim == 1:
-        return data.y, np.empty((0, data.n_classes), data.X.dtype)
+        return data.y, np.empty((0, data.n_classes), data.dtype)
     return np.empty(0, np.int64), data.y
 
 
@@ -167,6 +167,33 @@ class Csr:
         return out
 
 
+class Categorical:
+    """A table (``backends.categorical``): the row kernels of ``kernels.categorical`` gather each level's K weights
+    by code and scatter its K sums; the Hessian, and the probabilities of row blocks, on the CSR design."""
+
+    hessian = staticmethod(hessian)
+    probabilities_of = staticmethod(Csr.probabilities_of)
+
+    @staticmethod
+    def loss_gradient(data, W, b, want_loss, want_grad):
+        from ..kernels import categorical
+
+        t = data.table
+        args = (t.numeric, t.codes, t.starts, *class_labels(data), data.sample_weight, *data.class_split(W), b,
+                want_loss, want_grad)
+        loss, numeric, slots = launch(categorical.multinomial_loss_gradient_sums, data.n_threads, *args)
+        return loss, data.class_design_sums(numeric, slots)
+
+    @staticmethod
+    def hessp(data, W, b, V, vb):
+        from ..kernels import categorical
+
+        t = data.table
+        args = (t.numeric, t.codes, t.starts, data.sample_weight, *data.class_split(W), b, *data.class_split(V), vb)
+        numeric, slots = launch(categorical.multinomial_hessp_sums, data.n_threads, *args)
+        return data.class_design_sums(numeric, slots)
+
+
 class Reference:
     """The formulas with whole-array NumPy operations (dense or sparse X), under ``blas_limits``."""
 
@@ -215,4 +242,4 @@ class Reference:
 
 
 #: backend kind -> the class that computes the sums there
-KINDS = {"dense": Dense, "csr": Csr, "reference": Reference}
+KINDS = {"dense": Dense, "csr": Csr, "categorical": Categorical, "reference": Reference}
