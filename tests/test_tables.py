@@ -89,7 +89,11 @@ def test_drop_first_resolution():
 # -- the kernels against the CSR kernels and the reference -----------------------------------
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+# float32 compiles every kernel again (the float32 fit below runs in the default run)
+FLOAT32_SLOW = pytest.param(np.float32, marks=pytest.mark.slow)
+
+
+@pytest.mark.parametrize("dtype", [FLOAT32_SLOW, np.float64])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("intercept", [True, False])
 def test_sums_equal_csr_and_reference(dtype, weighted, intercept):
@@ -119,7 +123,7 @@ def test_sums_equal_csr_and_reference(dtype, weighted, intercept):
     assert fusedlogit.check_gradient(fused.loss, fused.gradient, coef) < 1e-5
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [FLOAT32_SLOW, np.float64])
 @pytest.mark.parametrize("soft", [False, True])
 def test_multinomial_sums_equal_csr_and_reference(dtype, soft):
     table, _ = make_table(n=2000, dtype=dtype, levels=(7, 3))
@@ -305,6 +309,19 @@ def test_awkward_tables():
                                .predict_proba(one_hot(result, alone)), rtol=1e-9)
     empty = alone.iloc[:0]
     assert result.predict_proba(empty).shape == (0,)
+
+
+@pytest.mark.slow  # compiles the kernels for read-only arrays
+def test_a_memory_mapped_numeric_block(tmp_path):
+    """A design built from codes beside a read-only memory-mapped numeric block is used as it is (no copy)."""
+    table, y = make_table(n=3000, levels=(6, 3))
+    X = Coding.learn(table, drop_first=False).encode(table)
+    np.save(tmp_path / "numeric.npy", X.numeric)
+    mapped = np.load(tmp_path / "numeric.npy", mmap_mode="r")
+    design = CategoricalMatrix.from_codes(mapped, [X.codes[:, j] for j in range(X.codes.shape[1])], X.n_levels)
+    assert design.numeric is mapped
+    result = fusedlogit.fit(design, y, l2=1e-3)
+    np.testing.assert_array_equal(result.coef, fusedlogit.fit(X, y, l2=1e-3).coef)
 
 
 # -- formulas --------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ from .pointwise import block_curvature_products, block_residuals, sample_curvatu
 from .softmax import curvature_products, dense_row_margins, softmax_probabilities, softmax_residuals, weight_of
 
 
-# Row by row, every categorical of a row in turn: measured as fast as (1e6 × 12 + 4 categoricals: 7.2 against
-# 7.8 ms) a categorical at a time, also with its codes stored by column.
+# Row by row, every categorical of a row in turn: 7.2 ms for a pass over 10⁶ rows of 12 numeric columns and 4
+# categoricals, against 7.8 ms a categorical at a time and 7.5 ms with the codes stored by column.
 
 
 @jit
@@ -50,7 +50,7 @@ def scatter_levels(codes, starts, r, acc):
             acc[starts[j] + codes[i, j]] += ri
 
 
-#: Chunks for the slot sums are at least this many (enough to balance 16 threads) ...
+#: ``slot_partition`` never cuts the chunks below this many (enough to balance 16 threads).
 MIN_SLOT_CHUNKS = 16
 
 
