@@ -17,6 +17,7 @@ import numpy as np
 
 from .._threads import launch
 from ..tables import CategoricalMatrix
+from .base import ArrayBackend
 from .csr import CsrBackend
 
 
@@ -230,7 +231,8 @@ def level_hessian(data, w, b):
 
 
 def _numeric_gram(X, h, n_threads):
-    """[X, 1]ᵀ diag(h) [X, 1], (p + 1, p + 1), in row blocks of ~4 MB."""
+    """[X, 1]ᵀ diag(h) [X, 1], (p + 1, p + 1): Gram matrices of diag(√h)·[X_b, 1] (``augmented_rows``) by BLAS in
+    row blocks of ~4 MB."""
     from .._threads import blas_limits
 
     n, p = X.shape
@@ -238,8 +240,6 @@ def _numeric_gram(X, h, n_threads):
     rows = max(1, (4 << 20) // (8 * (p + 1)))
     with blas_limits(n_threads):
         for start in range(0, n, rows):
-            A = np.empty((min(rows, n - start), p + 1))
-            A[:, :p] = X[start : start + rows]
-            A[:, p] = 1.0
-            G += A.T @ (h[start : start + rows, None] * A)
+            A = ArrayBackend.augmented_rows(X[start : start + rows], np.sqrt(h[start : start + rows]))
+            G += A.T @ A
     return G

@@ -282,8 +282,7 @@ def fit(
         raise ValueError("groups is needed for cov_type='cluster', and only there")
     clusters = group_codes(groups, objective.n_samples, objective.weights()) if cov_type == "cluster" else None
     coding = objective.coding
-    names = feature_names_of(feature_names if feature_names is not None or coding is None else coding.feature_names,
-                             None if coding is not None else X, objective.n_features)
+    names = feature_names_of(feature_names, X, objective.n_features, coding)
     name = "cd" if penalised else resolve_solver(solver, problem.newton_size)
     penalty = None
     if penalised:

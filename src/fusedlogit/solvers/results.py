@@ -323,8 +323,11 @@ class DefaultNames(Sequence):
         return repr(tuple(self))
 
 
-def feature_names_of(names, X, d):
-    """The caller's names, a DataFrame's column names, or x0..x{d-1} (``DefaultNames``): d strings."""
+def feature_names_of(names, X, d, coding=None):
+    """The caller's names, the design's (``coding``: a table's or formula's), a DataFrame's column names, or
+    x0..x{d-1} (``DefaultNames``): d strings."""
+    if names is None and coding is not None:
+        names = coding.feature_names
     if names is None:
         names = column_names(X)
         if names is None:
