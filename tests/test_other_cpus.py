@@ -30,6 +30,8 @@ SUBSET = [
     "tests/test_objective.py::test_integer_and_boolean_inputs",
     "tests/test_objective.py::test_predict_proba_is_stable",
     "tests/test_jit.py::test_predict_proba_matches_package_and_is_stable_in_tails",
+    "tests/test_tables.py::test_sums_bitwise_across_threads",
+    "tests/test_tables.py::test_binary_fit_equals_one_hot_fit",
 ]
 
 
