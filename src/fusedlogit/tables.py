@@ -341,10 +341,12 @@ class CategoricalMatrix:
         features = self.slot_features()
         return np.flatnonzero(features >= 0)
 
-    def slot_weights(self, w):
-        """The slots' weights from the design's coefficients w (d,): w of the kept levels, 0 in the empty slots."""
-        out = np.zeros(self.n_slots)
-        out[self.feature_slots()] = w[self.n_numeric :]
+    def slot_weights(self, W):
+        """The slots' weights from the design's coefficients W (d,) or (d, k): W's rows of the kept levels, 0 in
+        the empty slots; (n_slots,) or (n_slots, k), float64."""
+        W = np.asarray(W, dtype=np.float64)
+        out = np.zeros((self.n_slots,) + W.shape[1:])
+        out[self.feature_slots()] = W[self.n_numeric :]
         return out
 
     def __matmul__(self, W):
@@ -352,8 +354,7 @@ class CategoricalMatrix:
         W = np.asarray(W, dtype=np.float64)
         p = self.n_numeric
         out = self.numeric.astype(np.float64, copy=False) @ W[:p]
-        slots = np.zeros((self.n_slots,) + W.shape[1:])
-        slots[self.feature_slots()] = W[p:]
+        slots = self.slot_weights(W)
         for j in range(self.codes.shape[1]):
             out += slots[self.starts[j] + self.codes[:, j].astype(np.int64)]
         return out

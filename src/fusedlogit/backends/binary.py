@@ -153,7 +153,7 @@ class Categorical:
         args = (t.numeric, t.codes, t.starts, data.y, data.sample_weight, data.offset, *data.split(w), float(b),
                 want_loss, want_grad)
         loss, numeric, slots = launch(categorical.loss_gradient_sums, data.n_threads, *args)
-        return loss, _design_sums(t, numeric, slots)
+        return loss, data.design_sums(numeric, slots)
 
     @staticmethod
     def hessp(data, w, b, v, vb):
@@ -163,7 +163,7 @@ class Categorical:
         args = (t.numeric, t.codes, t.starts, data.sample_weight, data.offset, *data.split(w), float(b),
                 *data.split(v), float(vb))
         numeric, slots = launch(categorical.hessp_sums, data.n_threads, *args)
-        return _design_sums(t, numeric, slots)
+        return data.design_sums(numeric, slots)
 
     hessian = staticmethod(Csr.hessian)
 
@@ -172,12 +172,6 @@ class Categorical:
         from .categorical import level_hessian
 
         return level_hessian(data, w, b)
-
-
-def _design_sums(table, numeric, slots):
-    """[numeric sums (p), the kept levels' sums (L), intercept's] from a kernel's (numeric + intercept, slot) sums."""
-    p = table.n_numeric
-    return np.concatenate([numeric[:p], slots[table.feature_slots()], numeric[p:]])
 
 
 class Reference:

@@ -53,27 +53,22 @@ class CategoricalBackend(CsrBackend):
     shape = property(lambda self: self.table.shape)
     dtype = property(lambda self: self.table.dtype)
 
-    def split(self, w):
-        """(numeric weights (p,), slot weights θ (n_slots,)) from the design's feature weights w (d,)."""
-        w = np.asarray(w, dtype=np.float64)
-        return np.ascontiguousarray(w[: self.table.n_numeric]), self.table.slot_weights(w)
-
-    def class_split(self, W):
-        """(numeric weights (K, p), the slots' weights flat (n_slots·K,), K per slot) from W (K, d)."""
+    def split(self, W):
+        """(numeric weights, slot weights θ) from the design's feature weights: for w (d,), (p,) and (n_slots,);
+        for the multinomial W (K, d), (K, p) and θ flat (n_slots·K,), a slot's K weights together."""
         W = np.asarray(W, dtype=np.float64)
         p = self.table.n_numeric
-        theta = np.zeros((self.table.n_slots, W.shape[0]))
-        theta[self.table.feature_slots()] = W[:, p:].T
-        return np.ascontiguousarray(W[:, :p]), theta.ravel()
+        return np.ascontiguousarray(W[..., :p]), self.table.slot_weights(W.T).ravel()
 
-    def class_design_sums(self, numeric, slots):
-        """(K, d + 1) [numeric, levels, intercept] sums from a multinomial kernel's flat (K(p + 1),) and
-        (n_slots·K,) sums."""
+    def design_sums(self, numeric, slots):
+        """A kernel's sums in the design's order: [numeric, levels, intercept] from its numeric-and-intercept sums
+        ((p + 1,), or K rows flat) and slot sums ((n_slots,), or K per slot flat); (d + 1,) or (K, d + 1)."""
         t = self.table
         p = t.n_numeric
-        numeric = numeric.reshape(-1, p + 1)
+        rows = numeric.reshape(-1, p + 1)
         levels = slots.reshape(t.n_slots, -1)[t.feature_slots()].T
-        return np.concatenate([numeric[:, :p], levels, numeric[:, p:]], axis=1)
+        out = np.concatenate([rows[:, :p], levels, rows[:, p:]], axis=1)
+        return out[0] if rows.shape[0] == 1 else out  # the binary model's one row; K ≥ 2 rows multinomial
 
     def level_totals(self, values):
         """Σ_i values_i over each kept level's rows, in design order (L,); values None: the row counts."""

@@ -179,19 +179,19 @@ class Categorical:
         from ..kernels import categorical
 
         t = data.table
-        args = (t.numeric, t.codes, t.starts, *class_labels(data), data.sample_weight, *data.class_split(W), b,
+        args = (t.numeric, t.codes, t.starts, *class_labels(data), data.sample_weight, *data.split(W), b,
                 want_loss, want_grad)
         loss, numeric, slots = launch(categorical.multinomial_loss_gradient_sums, data.n_threads, *args)
-        return loss, data.class_design_sums(numeric, slots)
+        return loss, data.design_sums(numeric, slots)
 
     @staticmethod
     def hessp(data, W, b, V, vb):
         from ..kernels import categorical
 
         t = data.table
-        args = (t.numeric, t.codes, t.starts, data.sample_weight, *data.class_split(W), b, *data.class_split(V), vb)
+        args = (t.numeric, t.codes, t.starts, data.sample_weight, *data.split(W), b, *data.split(V), vb)
         numeric, slots = launch(categorical.multinomial_hessp_sums, data.n_threads, *args)
-        return data.class_design_sums(numeric, slots)
+        return data.design_sums(numeric, slots)
 
 
 class Reference:
