@@ -20,6 +20,8 @@ def test_readme_block_runs(index, tmp_path):
     block = BLOCKS[index]
     if "dask" in block:
         pytest.importorskip("distributed")
+    if "pyspark" in block:
+        pytest.importorskip("pyspark")
     done = subprocess.run(
         [sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True, timeout=600
     )

@@ -47,12 +47,13 @@ def _column_label(column, columns):
     return f"column {column}" if columns is None else f"column {column} ({columns[column]!r})"
 
 
-def check_finite_csr(name, X, columns=None):
-    """``check_finite`` for a CSR matrix: reads only the stored values, names the first bad one's row and column."""
+def check_finite_csr(name, X, columns=None, first_row=0):
+    """``check_finite`` for a CSR matrix: reads only the stored values, names the first bad one's row and column
+    (``first_row``: the number of X's first row in the whole data)."""
     bad = ~np.isfinite(X.data)
     if bad.any():
         k = int(np.argmax(bad))
-        row = int(np.searchsorted(X.indptr, k, side="right")) - 1
+        row = first_row + int(np.searchsorted(X.indptr, k, side="right")) - 1
         column = int(X.indices[k])
         raise ValueError(
             f"{name} contains NaN or infinity (first at row {row}, {_column_label(column, columns)}: {X.data[k]})"

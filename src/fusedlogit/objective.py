@@ -261,10 +261,7 @@ class Objective:
 
     def label_range(self):
         """(min, max) of the labels over the rows of positive weight, as floats (a dask y: computed here)."""
-        y, weights = self._data.y, self._data.sample_weight
-        if weights is not None:
-            y = y[weights > 0]
-        return float(y.min()), float(y.max())
+        return self._data.label_range()
 
     def row_products(self, rows, coef):
         """X[rows] @ coefᵀ in float64, (len(rows), k), for k rows of feature coefficients (k, n_features).
@@ -275,11 +272,7 @@ class Objective:
 
     def largest_weight(self):
         """max_i s_i as a float, None without weights (a dask vector: computed here)."""
-        given = self._data.sample_weight
-        if given is None:
-            return None
-        top = given.max()
-        return float(top.compute() if hasattr(top, "compute") else top)
+        return self._data.largest_weight()
 
     def weights_divided(self, c):
         """This objective (which has weights) with sample weights s_i / c; X, y and the caller's weights are
@@ -291,10 +284,8 @@ class Objective:
         """
         import copy
 
-        data = copy.copy(self._data)
-        data.sample_weight = self._data.sample_weight / np.asarray(c, dtype=self._data.sample_weight.dtype)
         other = copy.copy(self)
-        other._data = data
+        other._data = self._data.weights_divided(c)
         return other
 
     def sparse_columns(self):

@@ -22,6 +22,7 @@ kind of data is an ``ArrayBackend`` subclass:
 ``ReferenceBackend``   NumPy/BLAS formulas, dense or sparse X (``reference``)
 ``ChunkedBackend``     dask arrays: any in-memory backend per row chunk (``chunked``)
 ``CategoricalBackend`` a table's numeric columns and categorical codes (``categorical``)
+``SparkBackend``       a Spark DataFrame's partitions held by long-lived tasks (``spark``)
 =====================  ===========================================================
 
 ``_backend_class`` is the one place that looks at the kind of input.
@@ -58,7 +59,8 @@ def _backend_class(X, backend, n_threads):
 
     backend: "numba" (fused kernels) or "numpy" (reference).  Dask X is split
     by rows, each chunk computed by that backend's dense class; scipy.sparse X
-    goes to its sparse class; anything else is a dense array.
+    goes to its sparse class; a Spark DataFrame's ``spark.SparkSource`` to partitions summed by that backend's
+    classes on the executors; anything else is a dense array.
     """
     check_choice("backend", backend, BACKENDS)
     dense, sparse = BACKENDS[backend]
@@ -66,6 +68,11 @@ def _backend_class(X, backend, n_threads):
         from .categorical import CategoricalBackend
 
         return (CategoricalBackend if backend == "numba" else sparse), {"n_threads": n_threads}
+    if type(X).__name__ == "SparkSource":
+        from .spark import SparkBackend, SparkSource
+
+        if isinstance(X, SparkSource):
+            return SparkBackend, {"n_threads": n_threads, "inner": backend}
     if is_dask_array(X):
         from .chunked import ChunkedBackend
 

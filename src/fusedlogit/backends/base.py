@@ -176,6 +176,29 @@ class ArrayBackend:
             totals = y.sum(axis=0, dtype=np.float64) if s is None else s @ y.astype(np.float64)
         return totals / self.weight_sum()
 
+    def label_range(self):
+        """(min, max) of the labels over the rows of positive weight, as floats (a dask y: computed here)."""
+        y, weights = self.y, self.sample_weight
+        if weights is not None:
+            y = y[weights > 0]
+        return float(y.min()), float(y.max())
+
+    def largest_weight(self):
+        """max_i s_i as a float, None without weights (a dask vector: computed here)."""
+        if self.sample_weight is None:
+            return None
+        top = self.sample_weight.max()
+        return float(top.compute() if hasattr(top, "compute") else top)
+
+    def weights_divided(self, c):
+        """A shallow copy of this backend with weights s_i / c (X, y and the caller's weights shared, not
+        touched; exact for c a power of two)."""
+        import copy
+
+        data = copy.copy(self)
+        data.sample_weight = self.sample_weight / np.asarray(c, dtype=self.sample_weight.dtype)
+        return data
+
     def positive_weight_count(self):
         """The number of rows with s_i > 0 (n without weights)."""
         if self.sample_weight is None:
@@ -366,6 +389,21 @@ class ArrayBackend:
 
     def __repr__(self):
         return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype}, n_threads={self.n_threads})"
+
+
+def add_partials(a, b):
+    """Sum of two partial results: arrays, floats, or tuples of them."""
+    if isinstance(a, tuple):
+        return tuple(x + y for x, y in zip(a, b))
+    return a + b
+
+
+def pairwise_sum(parts, add=add_partials):
+    """Σ of partial results in a fixed pairwise tree, by ``add`` (reproducible for the same list)."""
+    while len(parts) > 1:
+        paired = [add(parts[k], parts[k + 1]) for k in range(0, len(parts) - 1, 2)]
+        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
 
 
 def as_ndarray(a):

@@ -37,7 +37,7 @@ from .._validation import (
     float_dtype,
     is_sparse,
 )
-from .base import ArrayBackend
+from .base import ArrayBackend, add_partials, pairwise_sum
 
 
 def as_dask_data(X, y, sample_weight, offset=None):
@@ -132,20 +132,9 @@ def _chunk_sums(inner, sums, n_threads, model, n_classes, Xb, yb, sb, ob, *args)
     return sums(data, *args)
 
 
-def _add(a, b):
-    """Sum of two partial results: arrays, floats, or tuples of them."""
-    if isinstance(a, tuple):
-        return tuple(x + y for x, y in zip(a, b))
-    return a + b
-
-
 def _tree_sum(parts):
     """Pairwise sum of Delayed partial results in a fixed order (reproducible)."""
-    add = dask.delayed(_add, pure=False)
-    while len(parts) > 1:
-        paired = [add(parts[k], parts[k + 1]) for k in range(0, len(parts) - 1, 2)]
-        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
-    return parts[0]
+    return pairwise_sum(parts, dask.delayed(add_partials, pure=False))
 
 
 class ChunkedBackend(ArrayBackend):
