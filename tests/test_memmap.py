@@ -8,7 +8,8 @@ import fusedlogit
 from fusedlogit import LogisticLoss, _validation
 
 
-@pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])
+# float32: the kernels' read-only float32 variants compile for these alone (~15 s on an empty cache): slow
+@pytest.fixture(params=[np.float64, pytest.param(np.float32, marks=pytest.mark.slow)], ids=["float64", "float32"])
 def saved(request, rng, tmp_path):
     """(X in memory, y, weights, path of X saved with np.save)."""
     n, d = 5000, 7  # more than one chunk of the kernels' partition
