@@ -249,6 +249,8 @@ def test_missing_and_wrong_columns_are_named(spark, data):
     strings = df.withColumn("x1", df["x1"].cast("string"))
     with pytest.raises(ValueError, match="features: column 'x1' must be numeric"):
         fusedlogit.spark.fit(strings, COLUMNS, "label")
+    with pytest.raises(ValueError, match="features: give a vector column's name or a list"):
+        fusedlogit.spark.fit(df, None, "label")
     with pytest.raises(ValueError, match="give the column's name as weight="):
         fusedlogit.spark.fit(df, COLUMNS, "label", sample_weight=np.ones(N))
     with pytest.raises(ValueError, match="cov_type='cluster' is not offered"):

@@ -78,9 +78,7 @@ def read(df, features, label, weight=None, offset=None, *, n_tasks=None, timeout
     if not isinstance(df, DataFrame):
         raise ValueError(f"df must be a pyspark.sql.DataFrame, got {type(df).__name__}")
     fields = {f.name: f.dataType for f in df.schema.fields}
-    names = [features] if isinstance(features, str) else list(features)
-    if not names:
-        raise ValueError("features: no columns given")
+    names = _feature_columns(features)
     for what, column in [("features", n) for n in names] + [("label", label), ("weight", weight),
                                                                ("offset", offset)]:
         if column is None and what in ("weight", "offset"):
@@ -127,6 +125,14 @@ def read(df, features, label, weight=None, offset=None, *, n_tasks=None, timeout
         "driver_host": sc.getConf().get("spark.driver.host", "127.0.0.1"),
     }
     return SparkSource(frame.coalesce(n_tasks) if n_tasks < partitions else frame, spec, n_tasks, timeout)
+
+
+def _feature_columns(features):
+    """``features`` as a list of column names (a vector column's, or numeric columns')."""
+    names = [features] if isinstance(features, str) else list(features) if isinstance(features, (list, tuple)) else []
+    if not names:
+        raise ValueError(f"features: give a vector column's name or a list of numeric columns' names, got {features!r}")
+    return names
 
 
 def _spark_options(what, options, source):
@@ -204,7 +210,7 @@ def predict_proba(result, df, features, offset=None, output_col="probability"):
     from pyspark.sql.types import ArrayType, DoubleType, StructField, StructType
     from pyspark.ml.linalg import VectorUDT
 
-    names = [features] if isinstance(features, str) else list(features)
+    names = _feature_columns(features)
     fields = {f.name: f.dataType for f in df.schema.fields}
     for what, column in [("features", n) for n in names] + ([("offset", offset)] if offset else []):
         if column not in fields:

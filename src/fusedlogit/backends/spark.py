@@ -33,6 +33,7 @@ import importlib
 import secrets
 import socket
 import threading
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, answer_challenge, deliver_challenge
 
 import numpy as np
@@ -368,8 +369,12 @@ class TaskGroup:
                 continue
             sock.settimeout(None)
             conn = Connection(sock.detach())
-            deliver_challenge(conn, self._key)
-            answer_challenge(conn, self._key)
+            try:
+                deliver_challenge(conn, self._key)
+                answer_challenge(conn, self._key)
+            except (AuthenticationError, EOFError, OSError):
+                conn.close()  # not one of this fit's tasks
+                continue
             self.connections.append(conn)
             hello = conn.recv()
             if hello[0] != "ready":
