@@ -181,6 +181,17 @@ def test_one_read_serves_several_fits(spark, data):
                                                            tol=1e-10).coef, rtol=0, atol=1e-10)
 
 
+def test_tasks_that_cannot_start_time_out_and_leave_nothing_running(spark, data):
+    """While one read holds every task slot, another fit's tasks cannot all start: it says so after ``timeout``,
+    and its job is cancelled, so the slots are free again for the next fit."""
+    df = frame(spark, data, 2)
+    with fusedlogit.spark.read(df, COLUMNS, "label"):
+        with pytest.raises(RuntimeError, match="only 0 of 2 Spark tasks started within 2 s"):
+            fusedlogit.spark.fit(df, COLUMNS, "label", timeout=2)
+    assert spark.sparkContext.statusTracker().getActiveJobsIds() == []
+    assert fusedlogit.spark.fit(df, COLUMNS, "label", timeout=60).converged
+
+
 def test_against_mllib(spark, data):
     """MLlib's LogisticRegression on the same objective (regParam = l1 + l2, elasticNetParam = l1 / (l1 + l2),
     standardization off) to its tolerance: a multinomial L2 fit and a binary elastic net."""

@@ -403,7 +403,9 @@ class TaskGroup:
         return sorted(((p, r) for reply in self.request_each(*message) for p, r in reply.items()), key=lambda pr: pr[0])
 
     def close(self):
-        """Stop the tasks; cancel the job if they are still running after a few seconds."""
+        """Stop the tasks; cancel the job if some never connected, or if they are still running after a few
+        seconds."""
+        started = len(self.connections) == self.n_tasks
         for conn in self.connections:
             try:
                 conn.send(("stop",))
@@ -412,7 +414,7 @@ class TaskGroup:
                 pass
         self.connections = []
         self._server.close()
-        self._job.join(10.0)
+        self._job.join(10.0 if started else 0.0)
         if self._job.is_alive():
             self._frame.sparkSession.sparkContext.cancelJobGroup(self._group)
             self._job.join(30.0)
