@@ -79,12 +79,8 @@ def read(df, features, label, weight=None, offset=None, *, n_tasks=None, timeout
         raise ValueError(f"df must be a pyspark.sql.DataFrame, got {type(df).__name__}")
     fields = {f.name: f.dataType for f in df.schema.fields}
     names = _feature_columns(features)
-    for what, column in [("features", n) for n in names] + [("label", label), ("weight", weight),
-                                                               ("offset", offset)]:
-        if column is None and what in ("weight", "offset"):
-            continue
-        if not isinstance(column, str) or column not in fields:
-            raise ValueError(f"{what}: no column {column!r} in the DataFrame (its columns: {', '.join(fields)})")
+    _check_columns(fields, [("features", n) for n in names] + [("label", label)]
+                   + [(what, c) for what, c in (("weight", weight), ("offset", offset)) if c is not None])
     vector = len(names) == 1 and isinstance(fields[names[0]], VectorUDT)
     for what, column in [("features", n) for n in ([] if vector else names)] + [("label", label),
                                                                                  ("weight", weight),
@@ -133,6 +129,13 @@ def _feature_columns(features):
     if not names:
         raise ValueError(f"features: give a vector column's name or a list of numeric columns' names, got {features!r}")
     return names
+
+
+def _check_columns(fields, wanted):
+    """Each (what, column name) of ``wanted`` names a column of the DataFrame whose fields are ``fields``."""
+    for what, column in wanted:
+        if not isinstance(column, str) or column not in fields:
+            raise ValueError(f"{what}: no column {column!r} in the DataFrame (its columns: {', '.join(fields)})")
 
 
 def _spark_options(what, options, source):
@@ -212,9 +215,7 @@ def predict_proba(result, df, features, offset=None, output_col="probability"):
 
     names = _feature_columns(features)
     fields = {f.name: f.dataType for f in df.schema.fields}
-    for what, column in [("features", n) for n in names] + ([("offset", offset)] if offset else []):
-        if column not in fields:
-            raise ValueError(f"{what}: no column {column!r} in the DataFrame (its columns: {', '.join(fields)})")
+    _check_columns(fields, [("features", n) for n in names] + ([("offset", offset)] if offset else []))
     if output_col in fields:
         raise ValueError(f"output_col: the DataFrame already has a column {output_col!r}")
     vector = len(names) == 1 and isinstance(fields[names[0]], VectorUDT)

@@ -359,21 +359,26 @@ class ArrayBackend:
         """
         from scipy.special import xlogy
 
-        mean = self.label_mean()
         if self.offset is None:
+            mean = self.label_mean()
             return self.weight_sum() * float(xlogy(mean, mean) + xlogy(1.0 - mean, 1.0 - mean))
-        y = np.asarray(self.y, dtype=np.float64)
-        s = np.ones_like(y) if self.sample_weight is None else np.asarray(self.sample_weight, dtype=np.float64)
-        o = np.asarray(self.offset)
         b = 0.0
         for _ in range(100):
-            p = expit(o + b)
-            step = float(s @ (y - p)) / max(float(s @ (p * (1.0 - p))), 1e-300)
+            score, curvature, _ = self.intercept_sums(b)
+            step = score / max(curvature, 1e-300)
             b += float(np.clip(step, -5.0, 5.0))
             if abs(step) < 1e-12 * max(1.0, abs(b)):
                 break
-        z = o + b
-        return -float(s @ (np.logaddexp(0.0, z) - y * z))
+        return -self.intercept_sums(b)[2]
+
+    def intercept_sums(self, b):
+        """(Σ s_i (y_i − p_i), Σ s_i p_i (1 − p_i), Σ s_i ℓ_i) at margins o_i + b: the null model's Newton step
+        and loss (n-vectors only)."""
+        y = np.asarray(self.y, dtype=np.float64)
+        s = np.ones_like(y) if self.sample_weight is None else np.asarray(self.sample_weight, dtype=np.float64)
+        z = np.asarray(self.offset) + b
+        p = expit(z)
+        return float(s @ (y - p)), float(s @ (p * (1.0 - p))), float(s @ (np.logaddexp(0.0, z) - y * z))
 
     def positive_weight(self):
         """Mask of the rows that count (weight > 0); None when all do."""

@@ -268,17 +268,6 @@ def largest_weight(data, partition):
     return float(data.sample_weight.max()) if data.sample_weight is not None and data.shape[0] else None
 
 
-def intercept_sums(data, partition, b):
-    """(Σ s_i (y_i − p_i), Σ s_i p_i (1 − p_i), Σ s_i ℓ_i) at margins o_i + b: the null model's Newton step."""
-    from .base import expit
-
-    y = np.asarray(data.y, dtype=np.float64)
-    s = np.ones_like(y) if data.sample_weight is None else np.asarray(data.sample_weight, dtype=np.float64)
-    z = np.asarray(data.offset) + b
-    p = expit(z)
-    return np.array([s @ (y - p), s @ (p * (1.0 - p)), s @ (np.logaddexp(0.0, z) - y * z)])
-
-
 def held_bytes(data, partition):
     """The bytes of the partition's arrays as its backend holds them (X, labels, weights, offset)."""
     X = data.X
@@ -301,7 +290,6 @@ PARTITION_FUNCTIONS = {
     "label_statistics": label_statistics,
     "class_totals": class_totals,
     "largest_weight": largest_weight,
-    "intercept_sums": intercept_sums,
     "every_kth_row": every_kth_row,
     "held_bytes": held_bytes,
 }
@@ -581,18 +569,8 @@ class SparkBackend(ArrayBackend):
     def all_saturated(self, W, b):
         return all(self._parts("all_saturated", W, b))
 
-    def null_log_likelihood(self):
-        """The intercept-only model's log-likelihood; with an offset, by Newton's method on b over the partitions."""
-        if self.offset is None:
-            return super().null_log_likelihood()
-        b = 0.0
-        for _ in range(100):
-            score, curvature, _ = pairwise_sum(self._function("intercept_sums", b))
-            step = score / max(curvature, 1e-300)
-            b += float(np.clip(step, -5.0, 5.0))
-            if abs(step) < 1e-12 * max(1.0, abs(b)):
-                break
-        return -float(pairwise_sum(self._function("intercept_sums", b))[2])
+    def intercept_sums(self, b):
+        return pairwise_sum(self._parts("intercept_sums", b))
 
     def subsample(self, step):
         """Every ``step``-th row of the DataFrame, brought to the driver as an in-memory backend."""
